@@ -1,0 +1,111 @@
+"""The named data sets: one entry point, ``load_dataset``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from pyro_vaes.errors import ConfigError
+
+from .celeba import load_celeba_splits
+from .dataset import DataSplits
+from .digits import load_digits_splits
+from .folder import load_folder_splits
+from .mnist import load_idx_splits
+from .resize import check_image_size
+from .shapes import load_shapes_splits
+from .splits import check_max_train
+
+
+class _Entry(NamedTuple):
+    description: str
+    load: Callable[[str | None, int, int | None, int | None], DataSplits]
+
+
+_REGISTRY: dict[str, _Entry] = {
+    "digits": _Entry(
+        "scikit-learn 8x8 handwritten digits, 1797 images, 10 classes (default; no files needed)",
+        lambda root, seed, mt, size: load_digits_splits(seed, mt, size),
+    ),
+    "fashion-mnist": _Entry(
+        "Fashion-MNIST 28x28 clothing, 70000 images, 10 classes (IDX files, installed copy "
+        "by default)",
+        lambda root, seed, mt, size: load_idx_splits(
+            "fashion-mnist", root, seed=seed, max_train=mt, image_size=size
+        ),
+    ),
+    "mnist": _Entry(
+        "MNIST 28x28 handwritten digits, 70000 images, 10 classes (IDX files, needs --data-root)",
+        lambda root, seed, mt, size: load_idx_splits(
+            "mnist", root, seed=seed, max_train=mt, image_size=size
+        ),
+    ),
+    "idx": _Entry(
+        "any directory of the four MNIST-style IDX files (needs --data-root)",
+        lambda root, seed, mt, size: load_idx_splits(
+            "idx", root, seed=seed, max_train=mt, image_size=size
+        ),
+    ),
+    "shapes": _Entry(
+        "procedural 64x64 shapes, 46080 images, factors shape/scale/rotation/pos_x/pos_y",
+        lambda root, seed, mt, size: load_shapes_splits(
+            False, seed=seed, max_train=mt, image_size=size
+        ),
+    ),
+    "shapes-small": _Entry(
+        "procedural 32x32 shapes, 1296 images, same factors with fewer levels (for tests)",
+        lambda root, seed, mt, size: load_shapes_splits(
+            True, seed=seed, max_train=mt, image_size=size
+        ),
+    ),
+    "celeba": _Entry(
+        "CelebA aligned faces, 64x64 RGB, 40 binary attributes (local copy, needs --data-root)",
+        lambda root, seed, mt, size: load_celeba_splits(
+            root, seed=seed, max_train=mt, image_size=size
+        ),
+    ),
+    "image-folder": _Entry(
+        "a directory with one subfolder of images per class, 64x64 RGB (needs --data-root)",
+        lambda root, seed, mt, size: load_folder_splits(
+            root, seed=seed, max_train=mt, image_size=size
+        ),
+    ),
+}
+
+
+def list_datasets() -> list[str]:
+    """Names accepted by ``load_dataset``, the default ("digits") first."""
+    return list(_REGISTRY)
+
+
+def _entry(name: str) -> _Entry:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"--data {name!r}: unknown data set; choose one of: {', '.join(_REGISTRY)}"
+        ) from None
+
+
+def dataset_description(name: str) -> str:
+    """One line describing the data set ``name``."""
+    return _entry(name).description
+
+
+def load_dataset(
+    name: str,
+    root: str | None = None,
+    *,
+    seed: int = 0,
+    max_train: int | None = None,
+    image_size: int | None = None,
+) -> DataSplits:
+    """Load the named data set into memory as seeded train/val/test splits.
+
+    ``max_train`` keeps a seeded stratified subset of the training images;
+    ``image_size`` resizes (or, for shapes, renders) square images of that side.
+    """
+    entry = _entry(name)
+    check_max_train(max_train)
+    check_image_size(image_size)
+    return entry.load(root, seed, max_train, image_size)

@@ -1,0 +1,106 @@
+"""PNG figures: image grids with labelled axes, and loss curves (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+
+def tile(images: torch.Tensor, nrow: int) -> torch.Tensor:
+    """Tile (N, C, H, W) images into one (H', W', C) array, ``nrow`` images per row,
+    with a one-pixel white border."""
+    images = images.detach().float().cpu().clamp(0, 1)
+    n, c, h, w = images.shape
+    ncol = nrow
+    nrows = -(-n // ncol)
+    canvas = torch.ones(c, nrows * (h + 1) + 1, ncol * (w + 1) + 1)
+    for i in range(n):
+        r, k = divmod(i, ncol)
+        canvas[:, 1 + r * (h + 1):1 + r * (h + 1) + h, 1 + k * (w + 1):1 + k * (w + 1) + w] = images[i]
+    return canvas.permute(1, 2, 0)
+
+
+def save_image_grid(images: torch.Tensor, path: str | Path, *, nrow: int,
+                    title: str | None = None, row_labels: Sequence[str] | None = None,
+                    col_labels: Sequence[str] | None = None, xlabel: str | None = None,
+                    ylabel: str | None = None) -> Path:
+    """Save images as a grid; row and column labels become tick labels on the axes."""
+    grid = tile(images, nrow)
+    n = images.shape[0]
+    nrows = -(-n // nrow)
+    h, w = images.shape[-2:]
+    fig_w = max(3.0, 0.45 * nrow * max(w, 16) / 16 + (1.5 if row_labels else 0.5))
+    fig_h = max(2.5, 0.45 * nrows * max(h, 16) / 16 + 1.0)
+    fig, ax = plt.subplots(figsize=(fig_w, fig_h))
+    cmap = "gray" if grid.shape[-1] == 1 else None
+    ax.imshow(grid.squeeze(-1) if cmap else grid.numpy(), cmap=cmap, vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_xticks([1 + k * (w + 1) + w / 2 for k in range(nrow)] if col_labels else [])
+    if col_labels:
+        ax.set_xticklabels(list(col_labels), rotation=45 if max(map(len, col_labels)) > 4 else 0,
+                           fontsize=7)
+    ax.set_yticks([1 + r * (h + 1) + h / 2 for r in range(nrows)] if row_labels else [])
+    if row_labels:
+        ax.set_yticklabels(list(row_labels), fontsize=7)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def save_loss_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
+    """Training loss (negative ELBO) and validation negative ELBO per epoch."""
+    epochs = [r["epoch"] for r in history]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(epochs, [r["train_loss"] for r in history], marker="o", ms=3, label="train loss")
+    ax.plot(epochs, [-r["val_elbo"] for r in history], marker="s", ms=3,
+            label="validation -ELBO")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("nats per data point")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def save_bar_chart(values: dict[str, Sequence[float]], labels: Sequence[str], path: str | Path,
+                   *, ylabel: str, title: str | None = None) -> Path:
+    """Grouped bars: one group per label, one bar per series in ``values``."""
+    import numpy as np
+
+    x = np.arange(len(labels))
+    width = 0.8 / max(len(values), 1)
+    fig, ax = plt.subplots(figsize=(max(5, 0.35 * len(labels) * max(len(values), 1)), 3.5))
+    for i, (name, series) in enumerate(values.items()):
+        ax.bar(x + i * width - 0.4 + width / 2, list(series), width, label=name)
+    ax.set_xticks(x)
+    ax.set_xticklabels(list(labels), rotation=90 if len(labels) > 12 else 0, fontsize=7)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,183 @@
+"""What every model in the library shares.
+
+A model is one ``nn.Module`` holding all of its parameters, with a Pyro
+``model(...)`` and ``guide(...)`` method. Its class attributes say which
+priors, guides, likelihoods and ELBOs it accepts, how its data must be
+batched (``plan``) and which plate indexes the data (``data_plate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from pyro_vaes.config import ELBOS, option
+from pyro_vaes.errors import ConfigError
+from pyro_vaes.guides import GUIDES
+from pyro_vaes.likelihoods import LIKELIHOODS
+from pyro_vaes.priors import PRIORS
+
+
+@dataclass
+class DataInfo:
+    """What a model needs to know about its data to be built (kept in checkpoints)."""
+
+    image_shape: tuple[int, int, int]
+    num_classes: int | None = None
+    class_names: list[str] | None = None
+    attribute_names: list[str] | None = None
+    factor_names: list[str] | None = None
+    factor_sizes: list[int] | None = None
+    label_frequencies: list[float] | None = None
+
+    @classmethod
+    def from_splits(cls, splits: Any) -> DataInfo:
+        """Read the fields off a :class:`pyro_vaes.data.DataSplits`."""
+        return cls(
+            image_shape=tuple(int(s) for s in splits.image_shape),
+            num_classes=splits.num_classes,
+            class_names=splits.class_names,
+            attribute_names=splits.attribute_names,
+            factor_names=getattr(splits, "factor_names", None),
+            factor_sizes=getattr(splits, "factor_sizes", None),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        out = asdict(self)
+        out["image_shape"] = list(self.image_shape)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DataInfo:
+        """Inverse of :meth:`to_dict`."""
+        values = dict(values)
+        values["image_shape"] = tuple(values["image_shape"])
+        return cls(**values)
+
+
+@dataclass
+class ModelConfig:
+    """Options every model takes: latent size, the swappable pieces, net width."""
+
+    latent_dim: int = option(10, "dimension of the latent z", min=1)
+    prior: str = option("normal", "prior p(z)", choices=tuple(PRIORS))
+    guide: str = option("diagonal", "guide family q(z | x)", choices=tuple(GUIDES))
+    likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
+    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer",
+                             min=1)
+    mixture_components: int = option(10, "components of the mixture prior", min=1)
+    guide_rank: int = option(2, "rank of the low-rank guide", min=1)
+    flow_layers: int = option(2, "number of flows of the flow guide", min=1)
+
+
+@dataclass
+class Batch:
+    """One training or evaluation batch: images and, where known, their labels.
+
+    ``x``: float images (B, C, H, W) in [0, 1] (ML-VAE: (G, n, C, H, W) with
+    ``mask`` (G, n)); ``y``: int64 class indices (B,) or float attributes (B, L).
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """Number of data points the loss is averaged over (images, or groups)."""
+        return int(self.x.shape[0])
+
+    def to(self, device: torch.device | str) -> Batch:
+        """The same batch on another device."""
+        move: Callable[[Any], Any] = lambda t: t.to(device) if torch.is_tensor(t) else t  # noqa: E731
+        return Batch(move(self.x), move(self.y), move(self.mask),
+                     {k: move(v) for k, v in self.extra.items()})
+
+
+class LatentVariableModel(nn.Module):
+    """Base class: a Pyro model/guide pair whose parameters all live in this module."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    config_class: ClassVar[type] = ModelConfig
+    supported_priors: ClassVar[tuple[str, ...]] = tuple(PRIORS)
+    supported_guides: ClassVar[tuple[str, ...]] = tuple(GUIDES)
+    supported_likelihoods: ClassVar[tuple[str, ...]] = tuple(LIKELIHOODS)
+    supported_elbos: ClassVar[tuple[str, ...]] = ELBOS
+    default_elbo: ClassVar[str] = "trace"
+    max_plate_nesting: ClassVar[int] = 1
+    data_plate: ClassVar[str] = "data"
+    plan: ClassVar[str] = "unsupervised"
+    needs: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: Any, data_info: DataInfo) -> None:
+        super().__init__()
+        self.config = config
+        self.data_info = data_info
+
+    @classmethod
+    def check_compatible(cls, config: Any, elbo: str | None = None,
+                         data_info: DataInfo | None = None) -> None:
+        """Refuse a combination this model cannot run, listing the valid ones."""
+        checks = [("prior", config.prior, cls.supported_priors),
+                  ("guide", config.guide, cls.supported_guides),
+                  ("likelihood", config.likelihood, cls.supported_likelihoods)]
+        if elbo is not None:
+            checks.append(("elbo", elbo, cls.supported_elbos))
+        for kind, value, valid in checks:
+            if value not in valid:
+                raise ConfigError(f"model '{cls.name}' does not take {kind} '{value}'; "
+                                  f"valid: {', '.join(valid)}")
+        if config.guide == "flow" and config.latent_dim < 2:
+            raise ConfigError("guide 'flow' needs --latent-dim of at least 2; "
+                              "use --guide diagonal for a 1-D latent")
+        if data_info is not None:
+            for need in cls.needs:
+                have = {"targets": data_info.num_classes,
+                        "attributes": data_info.attribute_names}.get(need)
+                if not have:
+                    raise ConfigError(f"model '{cls.name}' needs {need} in its data set; "
+                                      f"choose a labelled data set (see `pyro-vaes list`)")
+
+    def model(self, *args: Any) -> None:  # pragma: no cover - abstract
+        """The generative story; observed values come in as arguments."""
+        raise NotImplementedError
+
+    def guide(self, *args: Any) -> None:  # pragma: no cover - abstract
+        """The variational family; takes the same arguments as :meth:`model`."""
+        raise NotImplementedError
+
+    def site_args(self, batch: Batch) -> tuple[Any, ...]:
+        """The arguments :meth:`model` and :meth:`guide` take for a batch."""
+        return (batch.x,)
+
+    def loss(self, elbo: Any, batch: Batch) -> torch.Tensor:
+        """Negative ELBO averaged over the batch's data points (images or groups).
+
+        Models with extra objective terms (a classifier, a supervised bound)
+        override this; the ELBO object comes from :func:`pyro_vaes.inference.make_elbo`.
+        """
+        args = self.site_args(batch)
+        return elbo.differentiable_loss(self.model, self.guide, *args) / batch.size
+
+    def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
+        """Posterior means of each latent site for images x (B, C, H, W)."""
+        raise NotImplementedError
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        """Mean images decoded from the posterior mean of x."""
+        raise NotImplementedError
+
+    def generate(self, num_samples: int) -> torch.Tensor:  # pragma: no cover
+        """Mean images decoded from prior samples."""
+        raise NotImplementedError
+
+    def config_dict(self) -> dict[str, Any]:
+        """The model's configuration as a JSON-able dict."""
+        return asdict(self.config)

@@ -1,0 +1,159 @@
+"""The SVI loop: batches from a plan, the loss from :class:`SVIObjective`, Adam.
+
+One epoch: for every batch, ``loss = objective(batch)``, backward, optional
+gradient clipping, an Adam step. After each epoch the validation ELBO is
+computed (under a forked RNG, so validation never changes the training
+randomness), the learning-rate schedule steps and the callbacks run
+(metrics log, TensorBoard, checkpoint, figures). ``state_dict()`` captures
+everything needed to resume bit-for-bit on CPU: optimiser, schedule, epoch,
+history, and the states of the global torch RNG and of the data generator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import asdict
+from typing import Any, Protocol
+
+import pyro
+import torch
+from tqdm.auto import tqdm
+
+from pyro_vaes.config import TrainConfig
+from pyro_vaes.errors import ConfigError
+from pyro_vaes.inference import SVIObjective, make_elbo
+from pyro_vaes.models.base import LatentVariableModel
+from pyro_vaes.training.plans import PLANS
+
+
+class Callback(Protocol):
+    """Called after every epoch with the trainer and that epoch's record."""
+
+    def __call__(self, trainer: Trainer, record: dict[str, Any]) -> None: ...
+
+
+def resolve_device(name: str) -> torch.device:
+    """A torch device, refusing CUDA where there is none."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"--device {name!r} is not a torch device; use cpu or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: CUDA is not available on this machine; "
+                          f"use --device cpu")
+    return device
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Any:
+    """The per-epoch learning-rate schedule named in the config."""
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    if config.lr_schedule == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
+    return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+
+
+class Trainer:
+    """Stochastic variational inference for one model on one data set."""
+
+    def __init__(self, model: LatentVariableModel, splits: Any, config: TrainConfig, *,
+                 callbacks: Iterable[Callback] = (), progress: bool = False,
+                 plan_options: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.splits = splits
+        elbo_name = config.elbo or model.default_elbo
+        model.check_compatible(model.config, elbo_name)
+        self.elbo = make_elbo(elbo_name, num_particles=config.num_particles,
+                              max_plate_nesting=model.max_plate_nesting)
+        self.objective = SVIObjective(model, self.elbo)
+        self.plan = PLANS[model.plan](model, splits, batch_size=config.batch_size,
+                                      device=self.device, labels=config.labels,
+                                      labelled_fraction=config.labelled_fraction,
+                                      seed=config.seed, **(plan_options or {}))
+        self.optimizer = torch.optim.Adam(self.objective.parameters(), lr=config.lr)
+        self.scheduler = make_scheduler(self.optimizer, config)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.callbacks = list(callbacks)
+        self.progress = progress
+        self.epoch = 0
+        self.history: list[dict[str, Any]] = []
+
+    # -- one epoch -----------------------------------------------------------------
+    def train_epoch(self) -> float:
+        """One pass over the training batches; returns the mean loss per data point."""
+        self.model.train()
+        total, count = 0.0, 0
+        batches = tqdm(self.plan.train_batches(self.generator), total=self.plan.num_train_batches(),
+                       desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
+                       disable=not self.progress)
+        for batch in batches:
+            loss = self.objective(batch)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.config.clip_norm)
+            self.optimizer.step()
+            value = float(loss.detach())
+            if value != value:  # NaN
+                raise FloatingPointError(f"loss became NaN at epoch {self.epoch + 1}; "
+                                         f"lower --lr or set --clip-norm")
+            total += value * batch.size
+            count += batch.size
+            batches.set_postfix(loss=f"{value:.2f}")
+        return total / max(count, 1)
+
+    @torch.no_grad()
+    def evaluate_elbo(self, split: str = "val", seed: int | None = None) -> float:
+        """Mean ELBO per data point on a split (unlabelled form), under a forked RNG."""
+        self.model.eval()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed + 1 if seed is None else seed)
+            total, count = 0.0, 0
+            for batch in self.plan.eval_batches(split):
+                unlabelled = type(batch)(batch.x, None, batch.mask, batch.extra)
+                total += -float(self.objective(unlabelled)) * batch.size
+                count += batch.size
+        self.model.train()
+        return total / max(count, 1)
+
+    def fit(self) -> list[dict[str, Any]]:
+        """Train until ``config.epochs`` epochs are done (continuing after a resume)."""
+        pyro.enable_validation(False)
+        while self.epoch < self.config.epochs:
+            start = time.perf_counter()
+            train_loss = self.train_epoch()
+            seconds = time.perf_counter() - start
+            val_elbo = self.evaluate_elbo("val")
+            record = {"epoch": self.epoch + 1, "train_loss": train_loss, "val_elbo": val_elbo,
+                      "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds}
+            self.scheduler.step()
+            self.epoch += 1
+            self.history.append(record)
+            for callback in self.callbacks:
+                callback(self, record)
+        return self.history
+
+    # -- resume ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the model's weights needed to continue exactly where we are."""
+        return {"optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "epoch": self.epoch,
+                "history": list(self.history),
+                "rng": {"torch": torch.get_rng_state(), "data": self.generator.get_state()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.epoch = int(state["epoch"])
+        self.history = list(state["history"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.generator.set_state(state["rng"]["data"])
+
+    def train_config_dict(self) -> dict[str, Any]:
+        """The training config as a JSON-able dict."""
+        return asdict(self.config)

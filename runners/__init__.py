@@ -1,0 +1,1 @@
+"""The `pyro-vaes` command line: click commands over pyro_vaes.api."""

@@ -1,0 +1,57 @@
+"""Click options generated from the library's config dataclasses.
+
+Each dataclass field becomes ``--field-name`` with its type, default, help
+text and (for string fields with choices) a ``click.Choice``; the bounds in
+the field's metadata are checked by ``pyro_vaes.config.validate`` so that the
+library and the command line refuse the same values with the same words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import click
+
+from pyro_vaes.config import option_name
+
+_TYPES: dict[str, Any] = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def _click_type(annotation: str, choices: Iterable[str] | None) -> Any:
+    base = annotation.replace(" | None", "").strip()
+    if choices is not None:
+        return click.Choice(list(choices))
+    return _TYPES.get(base, str)
+
+
+def field_options(cls: type, *, skip: Iterable[str] = (),
+                  include: Callable[[dataclasses.Field], bool] | None = None
+                  ) -> list[click.Option]:
+    """click options for the fields of a config dataclass."""
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.name in skip or not f.metadata.get("cli", True):
+            continue
+        if include is not None and not include(f):
+            continue
+        annotation = str(f.type)
+        default = f.default
+        help_text = f.metadata.get("help", "")
+        if annotation == "bool":
+            decl = option_name(f.name)
+            out.append(click.Option([f"{decl}/--no-{decl[2:]}"], default=default,
+                                    show_default=True, help=help_text))
+            continue
+        kind = _click_type(annotation, f.metadata.get("choices"))
+        out.append(click.Option([option_name(f.name), f.name], type=kind, default=default,
+                                show_default="none" if default is None else True,
+                                help=help_text))
+    return out
+
+
+def pick(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that are fields of ``cls``."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in values.items() if k in names}

@@ -1,0 +1,78 @@
+"""`pyro-vaes train MODEL`: one sub-command per registered model."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pyro_vaes import api
+from pyro_vaes.config import TrainConfig
+from pyro_vaes.models import MODELS
+from runners.options import field_options, pick
+
+
+def _default_out(model: str) -> Path:
+    return Path("runs") / f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _train_fields_for(plan: str):
+    def include(f: Any) -> bool:
+        plans = f.metadata.get("plans")
+        return plans is None or plan in plans
+    return include
+
+
+def make_train_command(name: str) -> click.Command:
+    """The `train NAME` command, its options generated from the model's config classes."""
+    cls = MODELS[name]
+    plan_cls = getattr(cls, "plan_config_class", None)
+
+    def callback(**values: Any) -> None:
+        out = values.pop("out") or _default_out(name)
+        resume = values.pop("resume")
+        tensorboard = values.pop("tensorboard")
+        progress = values.pop("progress")
+        if progress is None:
+            progress = sys.stderr.isatty()
+        train_config = TrainConfig(**pick(TrainConfig, values))
+        model_options = pick(cls.config_class, values)
+        plan_options = pick(plan_cls, values) if plan_cls else None
+        run = api.train(name, out, model_options=model_options, train_config=train_config,
+                        resume=resume, tensorboard=tensorboard, progress=progress,
+                        plan_options=plan_options)
+        last = run.history[-1]
+        click.echo(f"trained {name} for {last['epoch']} epochs: train loss "
+                   f"{last['train_loss']:.3f}, validation ELBO {last['val_elbo']:.3f} nats; "
+                   f"run directory {run.directory.root}")
+
+    params: list[click.Parameter] = [
+        click.Option(["--out"], type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="run directory to write  [default: runs/MODEL-DATE-TIME]"),
+        click.Option(["--resume"], is_flag=True, default=False,
+                     help="continue the run in --out from its checkpoint (its saved options are "
+                          "used; only --epochs, the total to reach, and --device may change)"),
+        click.Option(["--tensorboard"], is_flag=True, default=False,
+                     help="also write TensorBoard event files into RUN/tensorboard"),
+        click.Option(["--progress/--no-progress"], default=None,
+                     help="show a progress bar  [default: when stderr is a terminal]"),
+    ]
+    params += field_options(TrainConfig, include=_train_fields_for(cls.plan))
+    params += field_options(cls.config_class)
+    if plan_cls is not None:
+        params += field_options(plan_cls)
+    return click.Command(name, callback=callback, params=params,
+                         help=f"Train {cls.description}.",
+                         short_help=cls.description)
+
+
+@click.group("train")
+def train_group() -> None:
+    """Train a model with SVI and write a run directory."""
+
+
+for _name in MODELS:
+    train_group.add_command(make_train_command(_name))
