@@ -23,7 +23,8 @@ def tile(images: torch.Tensor, nrow: int) -> torch.Tensor:
     canvas = torch.ones(c, nrows * (h + 1) + 1, ncol * (w + 1) + 1)
     for i in range(n):
         r, k = divmod(i, ncol)
-        canvas[:, 1 + r * (h + 1):1 + r * (h + 1) + h, 1 + k * (w + 1):1 + k * (w + 1) + w] = images[i]
+        top, left = 1 + r * (h + 1), 1 + k * (w + 1)
+        canvas[:, top:top + h, left:left + w] = images[i]
     return canvas.permute(1, 2, 0)
 
 

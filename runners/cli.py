@@ -13,6 +13,7 @@ import click
 
 from pyro_vaes.errors import PyroVAEsError
 from runners.evaluate import evaluate_command
+from runners.intervene import intervene_group
 from runners.listing import list_command
 from runners.render import render_group
 from runners.sample import sample_command
@@ -29,6 +30,7 @@ cli.add_command(train_group)
 cli.add_command(evaluate_command)
 cli.add_command(sample_command)
 cli.add_command(render_group)
+cli.add_command(intervene_group)
 cli.add_command(list_command)
 
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from pyro_vaes.inference import importance_log_likelihood, make_elbo
 from pyro_vaes.likelihoods import NormalLikelihood
-from pyro_vaes.models import DataInfo, VAE, VAEConfig
+from pyro_vaes.models import VAE, DataInfo, VAEConfig
 
 # S^2 = 0.64 exceeds half of every posterior variance used here (1 and 0.18), so the
 # importance weights p(z | x) / q(z) have finite variance and the estimates converge.

@@ -63,13 +63,15 @@ def _render_kind(
     rotation: torch.Tensor,
     pos_x: torch.Tensor,
     pos_y: torch.Tensor,
-    size: int,
-) -> torch.Tensor:
-    """Render images of one shape kind: uint8 (B, size, size) in {0, 255}.
+    out: torch.Tensor,
+    images: torch.Tensor,
+) -> None:
+    """Render shapes of one kind into ``out[images, 0]`` (zeros before) as 0/255.
 
     Only a square window around each shape (which lies inside a circle of
-    radius ``_RADIUS * scale``) is evaluated, then pasted onto the canvas.
+    radius ``_RADIUS * scale``) is evaluated and written.
     """
+    size = out.shape[-1]
     reach = _RADIUS * float(scale.abs().max()) * size
     width = min(size, math.ceil(2 * reach) + 2)
     centre_x, centre_y = 0.25 + 0.5 * pos_x, 0.25 + 0.5 * pos_y
@@ -84,10 +86,7 @@ def _render_kind(
     x = (cos[:, None] / sx * dx)[:, None, :] + (sin[:, None] / sx * dy)[:, :, None]
     y = (-sin[:, None] / sy * dx)[:, None, :] + (cos[:, None] / sy * dy + shift)[:, :, None]
     inside = _inside(kind, x, y).to(torch.uint8).mul_(255)
-    canvas = torch.zeros((len(scale), size, size), dtype=torch.uint8)
-    batch = torch.arange(len(scale))[:, None, None]
-    canvas[batch, rows[:, :, None], cols[:, None, :]] = inside
-    return canvas
+    out[images[:, None, None], 0, rows[:, :, None], cols[:, None, :]] = inside
 
 
 def render_shapes(
@@ -107,11 +106,13 @@ def render_shapes(
     ]
     if shape.numel() and (int(shape.min()) < 0 or int(shape.max()) >= len(SHAPE_NAMES)):
         raise ValueError(f"shape index must be in 0..{len(SHAPE_NAMES) - 1}")
+    if shape.numel() and float(params[0].min()) <= 0.0:
+        raise ValueError("scale must be positive")
     out = torch.zeros((shape.shape[0], 1, size, size), dtype=torch.uint8)
     chunk = max(1, _CHUNK_PIXELS // (size * size))
     for kind in range(len(SHAPE_NAMES)):
         where = torch.nonzero(shape == kind).reshape(-1)
         for start in range(0, where.numel(), chunk):
             rows = where[start : start + chunk]
-            out[rows, 0] = _render_kind(kind, *(p[rows] for p in params), size)
+            _render_kind(kind, *(p[rows] for p in params), out, rows)
     return out

@@ -34,7 +34,7 @@ class ConvEncoder(nn.Module):
         layers, last = conv_feature_side(side)
         widths = _channels(layers)
         blocks: list[nn.Module] = []
-        for c_in, c_out in zip([channels, *widths[:-1]], widths):
+        for c_in, c_out in zip([channels, *widths[:-1]], widths, strict=True):
             blocks += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.ReLU()]
         self.feature_dim = feature_dim
         self.net = nn.Sequential(*blocks, nn.Flatten(),
@@ -60,7 +60,7 @@ class ConvDecoder(nn.Module):
             nn.Unflatten(1, (widths[0], last, last)),
         ]
         outs = [*widths[1:], channels]
-        for i, (c_in, c_out) in enumerate(zip(widths, outs)):
+        for i, (c_in, c_out) in enumerate(zip(widths, outs, strict=True)):
             blocks.append(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1))
             if i < len(outs) - 1:
                 blocks.append(nn.ReLU())

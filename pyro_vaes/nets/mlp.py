@@ -13,7 +13,7 @@ class MLP(nn.Sequential):
 
     def __init__(self, sizes: Sequence[int], final_activation: bool = False) -> None:
         layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(nn.Linear(a, b))
             if i < len(sizes) - 2 or final_activation:
                 layers.append(nn.ReLU())

@@ -1,0 +1,64 @@
+"""Interventions on trained models: traversals, conditional generation, swaps, flips.
+
+Each model registers the interventions it supports with :func:`register`; the
+``pyro-vaes intervene KIND RUN`` command looks them up with
+:func:`intervention`. An intervention is a function
+``fn(run, out_dir, options) -> list[Path]`` that writes PNG grids (with
+labelled axes) into ``out_dir`` and returns their paths; ``options`` is an
+:class:`InterventionOptions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyro_vaes.errors import ConfigError
+
+KINDS = ("traverse", "generate", "swap", "flip", "interpolate")
+
+
+@dataclass
+class InterventionOptions:
+    """Options shared by every intervention (each uses the ones that apply)."""
+
+    num_images: int = 6
+    steps: int = 9
+    num_samples: int = 10
+    labels: list[str] = field(default_factory=list)
+    span: float = 2.0
+    seed: int = 0
+    split: str = "test"
+
+
+Intervention = Callable[[Any, Path, InterventionOptions], list[Path]]
+_REGISTRY: dict[tuple[str, str], Intervention] = {}
+
+
+def register(model: str, kind: str) -> Callable[[Intervention], Intervention]:
+    """Decorator: register ``fn`` as intervention ``kind`` of ``model``."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown intervention kind {kind!r}")
+
+    def decorate(fn: Intervention) -> Intervention:
+        _REGISTRY[(model, kind)] = fn
+        return fn
+
+    return decorate
+
+
+def supported(model: str) -> list[str]:
+    """The intervention kinds a model supports."""
+    return [kind for kind in KINDS if (model, kind) in _REGISTRY]
+
+
+def intervention(model: str, kind: str) -> Intervention:
+    """The registered intervention, or a ConfigError listing what the model supports."""
+    try:
+        return _REGISTRY[(model, kind)]
+    except KeyError:
+        valid = ", ".join(supported(model)) or "none"
+        raise ConfigError(f"model '{model}' has no '{kind}' intervention; it supports: "
+                          f"{valid}") from None

@@ -1,0 +1,65 @@
+"""`pyro-vaes intervene KIND RUN`: traversals, conditional generation, swaps, flips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pyro_vaes import api
+from pyro_vaes.interventions import KINDS, InterventionOptions, intervention
+
+_HELP = {
+    "traverse": "Sweep latents (CCVAE: each characteristic latent between its two "
+                "conditional-prior modes; 2-D grids over a pair of --label).",
+    "generate": "Generate new images for a chosen label or group (many per row).",
+    "swap": "Combine one latent part of one image with the rest of another, as a grid.",
+    "flip": "Resample a characteristic latent from the prior of the flipped label.",
+    "interpolate": "Interpolate a shared latent between two images or groups.",
+}
+
+
+def make_intervene_command(kind: str) -> click.Command:
+    """The `intervene KIND` command."""
+
+    @click.command(kind, help=_HELP[kind] + " Writes PNG grids into RUN/figures/interventions.")
+    @click.argument("run", type=click.Path(path_type=Path))
+    @click.option("--num-images", type=click.IntRange(min=1, max=64), default=6,
+                  show_default=True, help="test images (rows) to intervene on")
+    @click.option("--steps", type=click.IntRange(min=2, max=32), default=9, show_default=True,
+                  help="points along each traversal or interpolation")
+    @click.option("--num-samples", type=click.IntRange(min=1, max=64), default=10,
+                  show_default=True, help="samples per row for generation")
+    @click.option("--label", "labels", multiple=True,
+                  help="label, attribute or class name to act on (repeat; default: all)")
+    @click.option("--span", type=click.FloatRange(min=0.0, min_open=True), default=2.0,
+                  show_default=True, help="how many prior standard deviations a traversal "
+                                          "extends beyond its end points")
+    @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                  help="random seed")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="directory for the PNGs  [default: RUN/figures/interventions]")
+    @click.option("--device", default="cpu", show_default=True, help="torch device")
+    def command(run: Path, num_images: int, steps: int, num_samples: int,
+                labels: tuple[str, ...], span: float, seed: int, out: Path | None,
+                device: str) -> None:
+        loaded = api.load_run(run, device)
+        fn = intervention(loaded.model_name, kind)
+        out = out or loaded.directory.figures / "interventions"
+        out.mkdir(parents=True, exist_ok=True)
+        options = InterventionOptions(num_images=num_images, steps=steps,
+                                      num_samples=num_samples, labels=list(labels), span=span,
+                                      seed=seed)
+        for path in fn(loaded, out, options):
+            click.echo(f"written {path}")
+
+    return command
+
+
+@click.group("intervene")
+def intervene_group() -> None:
+    """Intervene on a trained model's latents and draw the result."""
+
+
+for _kind in KINDS:
+    intervene_group.add_command(make_intervene_command(_kind))
