@@ -34,7 +34,8 @@ def make_render_command(name: str) -> click.Command:
                      multiple=True, help="image formats (repeat)  [default: svg and png]"),
         click.Option(["--data"], default="digits", show_default=True,
                      help="data set whose shapes the drawing uses"),
-        click.Option(["--data-root"], default=None, help="directory of the data set's files"),
+        click.Option(["--data-root"], default=None, show_default="none",
+                     help="directory of the data set's files"),
     ]
     params += field_options(cls.config_class)
     return click.Command(name, callback=callback, params=params,

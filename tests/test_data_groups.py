@@ -74,9 +74,7 @@ def test_reproducible_from_generator_state() -> None:
         assert torch.equal(a.group_labels, b.group_labels)
 
 
-@pytest.mark.parametrize(
-    ("size", "per_batch"), [(0, 2), ((3, 2), 2), ((0, 4), 2), (2, 0)]
-)
+@pytest.mark.parametrize(("size", "per_batch"), [(0, 2), ((3, 2), 2), ((0, 4), 2), (2, 0)])
 def test_bad_sizes(size: int | tuple[int, int], per_batch: int) -> None:
     with pytest.raises(ConfigError) as err:
         GroupSampler(IDS, group_size=size, groups_per_batch=per_batch)

@@ -30,7 +30,7 @@ TEXT_FILES = [
 ]
 IMAGE_DIR = "img_align_celeba"
 CROP = 148
-FIX = "point --data-root at a CelebA copy (img_align_celeba/ plus the five list_*.txt files)"
+FIX = "point --data-root at a CelebA copy (img_align_celeba/ plus its five .txt files)"
 
 
 class LocalCelebA(CelebA):

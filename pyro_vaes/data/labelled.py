@@ -10,7 +10,7 @@ from pyro_vaes.errors import ConfigError
 def _count(n: int, count: int | None, fraction: float | None) -> int:
     if (count is None) == (fraction is None):
         raise ConfigError(
-            "labelled subset: give exactly one of --labelled (a count) and "
+            "labelled subset: give exactly one of --labels (a count) and "
             "--labelled-fraction (a fraction)"
         )
     if fraction is not None:
@@ -22,7 +22,7 @@ def _count(n: int, count: int | None, fraction: float | None) -> int:
     assert count is not None
     if not 1 <= count <= n:
         raise ConfigError(
-            f"--labelled {count}: must be between 1 and the {n} training examples; "
+            f"--labels {count}: must be between 1 and the {n} training examples; "
             "give a smaller count"
         )
     return count

@@ -7,14 +7,48 @@ from typing import NamedTuple
 
 from pyro_vaes.errors import ConfigError
 
-from .celeba import load_celeba_splits
 from .dataset import DataSplits
-from .digits import load_digits_splits
-from .folder import load_folder_splits
-from .mnist import load_idx_splits
 from .resize import check_image_size
-from .shapes import load_shapes_splits
 from .splits import check_max_train
+
+# Loaders import their modules on first use, so importing the package does not
+# pull in torchvision or scikit-learn.
+
+
+def _digits(root: str | None, seed: int, mt: int | None, size: int | None) -> DataSplits:
+    from .digits import load_digits_splits
+
+    return load_digits_splits(seed, mt, size)
+
+
+def _idx(name: str) -> Callable[[str | None, int, int | None, int | None], DataSplits]:
+    def load(root: str | None, seed: int, mt: int | None, size: int | None) -> DataSplits:
+        from .mnist import load_idx_splits
+
+        return load_idx_splits(name, root, seed=seed, max_train=mt, image_size=size)
+
+    return load
+
+
+def _shapes(small: bool) -> Callable[[str | None, int, int | None, int | None], DataSplits]:
+    def load(root: str | None, seed: int, mt: int | None, size: int | None) -> DataSplits:
+        from .shapes import load_shapes_splits
+
+        return load_shapes_splits(small, seed=seed, max_train=mt, image_size=size)
+
+    return load
+
+
+def _celeba(root: str | None, seed: int, mt: int | None, size: int | None) -> DataSplits:
+    from .celeba import load_celeba_splits
+
+    return load_celeba_splits(root, seed=seed, max_train=mt, image_size=size)
+
+
+def _folder(root: str | None, seed: int, mt: int | None, size: int | None) -> DataSplits:
+    from .folder import load_folder_splits
+
+    return load_folder_splits(root, seed=seed, max_train=mt, image_size=size)
 
 
 class _Entry(NamedTuple):
@@ -25,50 +59,36 @@ class _Entry(NamedTuple):
 _REGISTRY: dict[str, _Entry] = {
     "digits": _Entry(
         "scikit-learn 8x8 handwritten digits, 1797 images, 10 classes (default; no files needed)",
-        lambda root, seed, mt, size: load_digits_splits(seed, mt, size),
+        _digits,
     ),
     "fashion-mnist": _Entry(
-        "Fashion-MNIST 28x28 clothing, 70000 images, 10 classes (IDX files, installed copy "
-        "by default)",
-        lambda root, seed, mt, size: load_idx_splits(
-            "fashion-mnist", root, seed=seed, max_train=mt, image_size=size
-        ),
+        "Fashion-MNIST 28x28 clothing, 70000 images, 10 classes (IDX files; the installed "
+        "copy unless --data-root)",
+        _idx("fashion-mnist"),
     ),
     "mnist": _Entry(
         "MNIST 28x28 handwritten digits, 70000 images, 10 classes (IDX files, needs --data-root)",
-        lambda root, seed, mt, size: load_idx_splits(
-            "mnist", root, seed=seed, max_train=mt, image_size=size
-        ),
+        _idx("mnist"),
     ),
     "idx": _Entry(
         "any directory of the four MNIST-style IDX files (needs --data-root)",
-        lambda root, seed, mt, size: load_idx_splits(
-            "idx", root, seed=seed, max_train=mt, image_size=size
-        ),
+        _idx("idx"),
     ),
     "shapes": _Entry(
         "procedural 64x64 shapes, 46080 images, factors shape/scale/rotation/pos_x/pos_y",
-        lambda root, seed, mt, size: load_shapes_splits(
-            False, seed=seed, max_train=mt, image_size=size
-        ),
+        _shapes(False),
     ),
     "shapes-small": _Entry(
         "procedural 32x32 shapes, 1296 images, same factors with fewer levels (for tests)",
-        lambda root, seed, mt, size: load_shapes_splits(
-            True, seed=seed, max_train=mt, image_size=size
-        ),
+        _shapes(True),
     ),
     "celeba": _Entry(
         "CelebA aligned faces, 64x64 RGB, 40 binary attributes (local copy, needs --data-root)",
-        lambda root, seed, mt, size: load_celeba_splits(
-            root, seed=seed, max_train=mt, image_size=size
-        ),
+        _celeba,
     ),
     "image-folder": _Entry(
         "a directory with one subfolder of images per class, 64x64 RGB (needs --data-root)",
-        lambda root, seed, mt, size: load_folder_splits(
-            root, seed=seed, max_train=mt, image_size=size
-        ),
+        _folder,
     ),
 }
 

@@ -28,7 +28,7 @@ _ELLIPSE_AXES = (0.24, 0.12)
 _HEART_UNIT = 0.165  # canvas fraction per unit of the implicit heart curve
 _HEART_SHIFT = 0.255  # moves the curve's bounding-box centre to the origin
 _RADIUS = 0.245  # every shape at scale 1 lies within this distance of its centre
-_CHUNK_PIXELS = 1 << 22
+_CHUNK_PIXELS = 1 << 23  # evaluated pixels per chunk (about 32 MB per float temporary)
 
 
 def _inside(kind: int, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -65,15 +65,13 @@ def _render_kind(
     pos_y: torch.Tensor,
     out: torch.Tensor,
     images: torch.Tensor,
+    width: int,
 ) -> None:
     """Render shapes of one kind into ``out[images, 0]`` (zeros before) as 0/255.
 
-    Only a square window around each shape (which lies inside a circle of
-    radius ``_RADIUS * scale``) is evaluated and written.
+    Only a ``width`` square window around each shape is evaluated and written.
     """
     size = out.shape[-1]
-    reach = _RADIUS * float(scale.abs().max()) * size
-    width = min(size, math.ceil(2 * reach) + 2)
     centre_x, centre_y = 0.25 + 0.5 * pos_x, 0.25 + 0.5 * pos_y
     cols, rows = _window(centre_x, width, size), _window(centre_y, width, size)
     dx = (cols.to(torch.float32) + 0.5) / size - centre_x[:, None]  # (B, W) along columns
@@ -109,10 +107,14 @@ def render_shapes(
     if shape.numel() and float(params[0].min()) <= 0.0:
         raise ValueError("scale must be positive")
     out = torch.zeros((shape.shape[0], 1, size, size), dtype=torch.uint8)
-    chunk = max(1, _CHUNK_PIXELS // (size * size))
+    if not shape.numel():
+        return out
+    # Every shape lies inside a circle of radius _RADIUS * scale: evaluate only that window.
+    width = min(size, math.ceil(2 * _RADIUS * float(params[0].max()) * size) + 2)
+    chunk = max(1, _CHUNK_PIXELS // (width * width))
     for kind in range(len(SHAPE_NAMES)):
         where = torch.nonzero(shape == kind).reshape(-1)
         for start in range(0, where.numel(), chunk):
             rows = where[start : start + chunk]
-            _render_kind(kind, *(p[rows] for p in params), out, rows)
+            _render_kind(kind, *(p[rows] for p in params), out, rows, width)
     return out

@@ -23,6 +23,7 @@ import torch
 
 from pyro_vaes.data import index_batches, labelled_indices
 from pyro_vaes.models.base import Batch
+from pyro_vaes.training.grouped import GroupedPlan
 
 
 def labels_of(dataset: Any, kind: str | None) -> torch.Tensor | None:
@@ -115,4 +116,5 @@ class SemiSupervisedPlan(UnsupervisedPlan):
 PLANS: dict[str, type[UnsupervisedPlan]] = {
     "unsupervised": UnsupervisedPlan,
     "semi-supervised": SemiSupervisedPlan,
+    "grouped": GroupedPlan,
 }

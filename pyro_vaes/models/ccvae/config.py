@@ -1,0 +1,30 @@
+"""Options of the CCVAE (docs/models/ccvae.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyro_vaes.config import option
+from pyro_vaes.models.base import ModelConfig
+
+LABEL_KINDS = ("targets", "attributes")
+WEIGHT_DETACH = ("zc", "none", "all")
+
+
+@dataclass
+class CCVAEConfig(ModelConfig):
+    """CCVAE options: the style size, which labels to characterise, the objective's choices."""
+
+    latent_dim: int = option(10, "dimension of the style latent z_s (z_c adds one characteristic "
+                                 "latent per binary label, or per class)", min=1)
+    label_kind: str | None = option(None, "labels to characterise: targets (one K-class label, "
+                                          "K latents) or attributes (L binary labels); default: "
+                                          "targets when the data has classes",
+                                    choices=LABEL_KINDS)
+    k_samples: int = option(100, "samples of q(z_c | x) in the estimate of q(y | x) in the "
+                                 "supervised objective", min=1)
+    weight_detach: str = option("zc", "gradient of the supervised weight q(y|z_c) / q(y|x): zc "
+                                      "(z_c detached inside its numerator, as the public code), "
+                                      "none (no detach), all (weight held constant)",
+                                choices=WEIGHT_DETACH)
+    supervised_every: int = option(1, "unlabelled batches between two labelled batches", min=1)
