@@ -30,6 +30,7 @@ from pyro_vaes.models import DataInfo, LatentVariableModel, build_model, model_c
 from pyro_vaes.models.base import Batch
 from pyro_vaes.runs import RunDirectory
 from pyro_vaes.training import Trainer, load_checkpoint, resolve_device, save_checkpoint
+from pyro_vaes.training.distributed import DistributedContext
 
 
 @dataclass
@@ -128,27 +129,39 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
             raise ConfigError(f"{out} has already trained {checkpoint['epoch']} epochs; "
                               f"pass --epochs larger than that to continue")
     resolve_device(train_config.device)
+    context = DistributedContext.from_environment()
     pyro.set_rng_seed(train_config.seed)
     splits = load_splits(train_config)
     data_info = DataInfo.from_splits(splits)
     elbo_name = train_config.elbo or model_class(model_name).default_elbo
     model = build_model(model_name, data_info, dict(model_options or {}), elbo=elbo_name)
     if checkpoint is None:
-        directory = RunDirectory.create(out)
+        RunDirectory.check_new(out)
+        directory = RunDirectory(Path(out))
     else:
         model.load_state_dict(checkpoint["state_dict"])
     run = Run(directory, model, model_name, train_config, _splits=splits)
-    writer = _EpochWriter(run, tensorboard)
-    trainer = Trainer(model, splits, train_config, callbacks=[writer], progress=progress,
+    trainer = Trainer(model, splits, train_config, progress=progress and context.is_main,
                       plan_options=plan_options)
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint)
-        directory.truncate_metrics(trainer.epoch)
-    directory.write_config(run.config_dict())
+    writer = None
+    if context.is_main:
+        if checkpoint is None:
+            RunDirectory.create(out)
+        else:
+            directory.truncate_metrics(trainer.epoch)
+        directory.write_config(run.config_dict())
+        writer = _EpochWriter(run, tensorboard)
+        trainer.callbacks.append(writer)
     try:
         run.history = trainer.fit()
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
+        context.barrier()
+    if not context.is_main:
+        return run
     if figures:
         write_training_figures(run)
     return run

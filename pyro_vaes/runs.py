@@ -48,13 +48,19 @@ class RunDirectory:
     def tensorboard(self) -> Path:
         return self.root / "tensorboard"
 
-    @classmethod
-    def create(cls, path: str | Path) -> RunDirectory:
-        """A fresh run directory; refuses one that already holds files."""
+    @staticmethod
+    def check_new(path: str | Path) -> None:
+        """Refuse a path that already holds files (nothing is ever overwritten)."""
         root = Path(path)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise CheckpointError(f"{root} already exists and is not empty; pass --resume to "
                                   f"continue that run or choose another --out")
+
+    @classmethod
+    def create(cls, path: str | Path) -> RunDirectory:
+        """A fresh run directory; refuses one that already holds files."""
+        cls.check_new(path)
+        root = Path(path)
         root.mkdir(parents=True, exist_ok=True)
         (root / "figures").mkdir(exist_ok=True)
         return cls(root)

@@ -12,6 +12,7 @@ import click
 from pyro_vaes import api
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.models import MODELS
+from pyro_vaes.training.distributed import DistributedContext
 from runners.options import field_options, pick
 
 
@@ -44,6 +45,8 @@ def make_train_command(name: str) -> click.Command:
         run = api.train(name, out, model_options=model_options, train_config=train_config,
                         resume=resume, tensorboard=tensorboard, progress=progress,
                         plan_options=plan_options)
+        if not DistributedContext.from_environment().is_main:
+            return
         last = run.history[-1]
         click.echo(f"trained {name} for {last['epoch']} epochs: train loss "
                    f"{last['train_loss']:.3f}, validation ELBO {last['val_elbo']:.3f} nats; "

@@ -79,7 +79,7 @@ def train_image_classifier(dataset: Any, kind: str, *, seed: int = 0, min_steps:
         outputs = len(dataset.class_names)
     steps_per_epoch = math.ceil(len(dataset) / batch_size)
     epochs = max(min_epochs, math.ceil(min_steps / steps_per_epoch))
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
         torch.manual_seed(seed)
         net = ImageClassifier(dataset.image_shape, outputs, multiclass).to(device)
         optimizer = torch.optim.Adam(net.parameters(), lr=lr)

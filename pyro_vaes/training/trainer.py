@@ -24,6 +24,7 @@ from pyro_vaes.config import TrainConfig
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.inference import SVIObjective, make_elbo
 from pyro_vaes.models.base import LatentVariableModel
+from pyro_vaes.training.distributed import DistributedContext
 from pyro_vaes.training.plans import PLANS
 
 
@@ -69,6 +70,16 @@ class Trainer:
         self.elbo = make_elbo(elbo_name, num_particles=config.num_particles,
                               max_plate_nesting=model.max_plate_nesting)
         self.objective = SVIObjective(model, self.elbo)
+        self.distributed = DistributedContext.from_environment()
+        self.step_module: torch.nn.Module = self.objective
+        if self.distributed.enabled:
+            self.distributed.setup(self.device)
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.step_module = DistributedDataParallel(
+                self.objective, find_unused_parameters=getattr(model, "ddp_unused_parameters",
+                                                               False))
+            torch.manual_seed(config.seed + self.distributed.rank)
         self.plan = PLANS[model.plan](model, splits, batch_size=config.batch_size,
                                       device=self.device, labels=config.labels,
                                       labelled_fraction=config.labelled_fraction,
@@ -89,8 +100,11 @@ class Trainer:
         batches = tqdm(self.plan.train_batches(self.generator), total=self.plan.num_train_batches(),
                        desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
                        disable=not self.progress)
-        for batch in batches:
-            loss = self.objective(batch)
+        for full_batch in batches:
+            batch = self.distributed.shard(full_batch)
+            if batch is None:
+                continue
+            loss = self.step_module(batch)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.config.clip_norm is not None:
@@ -103,6 +117,7 @@ class Trainer:
             total += value * batch.size
             count += batch.size
             batches.set_postfix(loss=f"{value:.2f}")
+        total, count = self.distributed.sum(total, count)
         return total / max(count, 1)
 
     @torch.no_grad()

@@ -24,13 +24,24 @@ Where gradients may flow through w is the option ``weight_detach``:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from pyro import poutine
+from pyro.infer import ELBO
 
 if TYPE_CHECKING:
     from pyro_vaes.models.ccvae.model import CCVAE
+
+
+def elbo_loss(elbo: ELBO, model: Callable[..., Any], guide: Callable[..., Any],
+              *args: Any) -> torch.Tensor:
+    """Pyro's negative ELBO summed over the batch: differentiable when gradients are on,
+    the plain estimate under ``torch.no_grad`` (where TraceEnum_ELBO refuses to differentiate)."""
+    if torch.is_grad_enabled():
+        return elbo.differentiable_loss(model, guide, *args)
+    return torch.tensor(elbo.loss(model, guide, *args))
 
 
 def _per_datum(trace: poutine.Trace, *names: str) -> torch.Tensor:

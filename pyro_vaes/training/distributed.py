@@ -1,0 +1,73 @@
+"""Data-parallel training across processes started by ``torchrun``.
+
+``torchrun --nproc-per-node P -m runners.cli train MODEL ...`` starts P
+processes with ``RANK``/``WORLD_SIZE`` set. Each builds the same model and
+draws the same batch sequence (same seed); each process takes every P-th
+element of a batch, ``DistributedDataParallel`` around :class:`SVIObjective`
+averages the gradients, so one step sees the whole batch. Each rank draws its
+own Monte Carlo noise (torch seed + rank). Only rank 0 writes the run
+directory. Gloo is used on CPU, NCCL on CUDA.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from pyro_vaes.models.base import Batch
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    """This process's place in a data-parallel job (world size 1: a single process)."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls) -> DistributedContext:
+        """Read ``RANK`` and ``WORLD_SIZE`` as set by torchrun."""
+        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)))
+
+    def setup(self, device: torch.device) -> None:
+        """Join the process group (idempotent)."""
+        if self.enabled and not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    def shard(self, batch: Batch) -> Batch | None:
+        """This rank's share of a batch (every world_size-th data point), or None when the
+        batch has fewer points than ranks (then every rank skips it)."""
+        if not self.enabled:
+            return batch
+        if batch.size < self.world_size:
+            return None
+
+        def take(t: object) -> object:
+            return t[self.rank::self.world_size] if torch.is_tensor(t) else t
+
+        return Batch(take(batch.x), take(batch.y), take(batch.mask),
+                     {k: take(v) for k, v in batch.extra.items()})
+
+    def sum(self, *values: float) -> list[float]:
+        """Sum numbers over ranks."""
+        if not self.enabled:
+            return list(values)
+        tensor = torch.tensor(values, dtype=torch.float64)
+        dist.all_reduce(tensor)
+        return tensor.tolist()
+
+    def barrier(self) -> None:
+        """Wait for every rank."""
+        if self.enabled:
+            dist.barrier()
