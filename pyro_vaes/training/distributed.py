@@ -26,6 +26,7 @@ class DistributedContext:
 
     rank: int = 0
     world_size: int = 1
+    local_rank: int = 0
 
     @property
     def enabled(self) -> bool:
@@ -38,7 +39,14 @@ class DistributedContext:
     @classmethod
     def from_environment(cls) -> DistributedContext:
         """Read ``RANK`` and ``WORLD_SIZE`` as set by torchrun."""
-        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)))
+        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)),
+                   int(os.environ.get("LOCAL_RANK", 0)))
+
+    def device(self, requested: torch.device) -> torch.device:
+        """The device of this process: on CUDA, GPU number ``LOCAL_RANK``."""
+        if self.enabled and requested.type == "cuda":
+            return torch.device("cuda", self.local_rank)
+        return requested
 
     def setup(self, device: torch.device) -> None:
         """Join the process group (idempotent)."""

@@ -62,7 +62,8 @@ class Trainer:
                  callbacks: Iterable[Callback] = (), progress: bool = False,
                  plan_options: dict[str, Any] | None = None) -> None:
         self.config = config
-        self.device = resolve_device(config.device)
+        self.distributed = DistributedContext.from_environment()
+        self.device = self.distributed.device(resolve_device(config.device))
         self.model = model.to(self.device)
         self.splits = splits
         elbo_name = config.elbo or model.default_elbo
@@ -70,7 +71,6 @@ class Trainer:
         self.elbo = make_elbo(elbo_name, num_particles=config.num_particles,
                               max_plate_nesting=model.max_plate_nesting)
         self.objective = SVIObjective(model, self.elbo)
-        self.distributed = DistributedContext.from_environment()
         self.step_module: torch.nn.Module = self.objective
         if self.distributed.enabled:
             self.distributed.setup(self.device)
