@@ -105,3 +105,22 @@ def save_bar_chart(values: dict[str, Sequence[float]], labels: Sequence[str], pa
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def save_line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], path: str | Path,
+                   *, xlabel: str, ylabel: str, title: str | None = None) -> Path:
+    """One line per named (x, y) series."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for name, (xs, ys) in series.items():
+        ax.plot(list(xs), list(ys), marker="o", ms=3, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

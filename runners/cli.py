@@ -12,6 +12,7 @@ import sys
 import click
 
 from pyro_vaes.errors import PyroVAEsError
+from runners.analyze import analyze_group
 from runners.evaluate import evaluate_command
 from runners.intervene import intervene_group
 from runners.listing import list_command
@@ -31,6 +32,7 @@ cli.add_command(evaluate_command)
 cli.add_command(sample_command)
 cli.add_command(render_group)
 cli.add_command(intervene_group)
+cli.add_command(analyze_group)
 cli.add_command(list_command)
 
 

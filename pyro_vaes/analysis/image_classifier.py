@@ -1,6 +1,6 @@
 """An independent image classifier: the judge of whether an intervention worked.
 
-``train_image_classifier(dataset, kind)`` fits a small net (the project's
+``train_image_classifier(dataset, labels)`` fits a small net (the project's
 encoder for the image shape, conv for 28x28 and larger, MLP for 8x8, with 128
 features and one linear head) on every labelled image of a training set:
 cross-entropy for class targets, per-label binary cross-entropy for
@@ -20,7 +20,6 @@ from torch import nn
 
 from pyro_vaes.data import index_batches
 from pyro_vaes.nets import make_encoder
-from pyro_vaes.training.plans import labels_of
 
 _CACHE: dict[tuple[Any, ...], ImageClassifier] = {}
 
@@ -56,24 +55,24 @@ class ImageClassifier(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(-1).mean()
 
 
-def _key(dataset: Any, kind: str, seed: int) -> tuple[Any, ...]:
-    labels = labels_of(dataset, kind)
-    return (dataset.name, len(dataset), dataset.image_shape, kind, seed,
+def _key(dataset: Any, labels: torch.Tensor, seed: int) -> tuple[Any, ...]:
+    return (dataset.name, len(dataset), dataset.image_shape, tuple(labels.shape), seed,
             int(dataset.images[:, :, ::4, ::4].sum()), float(labels.float().sum()))
 
 
-def train_image_classifier(dataset: Any, kind: str, *, seed: int = 0, min_steps: int = 800,
-                           min_epochs: int = 3, batch_size: int = 128, lr: float = 1e-3,
+def train_image_classifier(dataset: Any, labels: torch.Tensor, *, seed: int = 0,
+                           min_steps: int = 800, min_epochs: int = 3, batch_size: int = 128,
+                           lr: float = 1e-3,
                            device: torch.device | str = "cpu") -> ImageClassifier:
-    """Fit (or fetch from this process's cache) the judge for ``dataset``'s labels.
+    """Fit (or fetch from this process's cache) the judge of ``labels`` for ``dataset``.
 
-    Trains for at least ``min_epochs`` epochs and ``min_steps`` Adam steps.
+    ``labels``: class indices (N,) or 0/1 attributes (N, L) of the images. Trains for
+    at least ``min_epochs`` epochs and ``min_steps`` Adam steps.
     """
-    key = _key(dataset, kind, seed)
+    key = _key(dataset, labels, seed)
     if key in _CACHE:
         return _CACHE[key].to(device)
-    labels = labels_of(dataset, kind)
-    multiclass = kind == "targets"
+    multiclass = labels.dim() == 1
     outputs = int(labels.max()) + 1 if multiclass else int(labels.shape[1])
     if multiclass and dataset.class_names:
         outputs = len(dataset.class_names)

@@ -7,11 +7,15 @@ from typing import Any
 from pyro_vaes.config import from_dict, validate
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel, ModelConfig
+from pyro_vaes.models.ccvae import CCVAE
+from pyro_vaes.models.m2 import M2
 from pyro_vaes.models.mlvae import MLVAE
 from pyro_vaes.models.vae import VAE, VAEConfig
 
 MODELS: dict[str, type[LatentVariableModel]] = {
     VAE.name: VAE,
+    M2.name: M2,
+    CCVAE.name: CCVAE,
     MLVAE.name: MLVAE,
 }
 

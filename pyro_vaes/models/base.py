@@ -153,6 +153,11 @@ class LatentVariableModel(nn.Module):
         """The variational family; takes the same arguments as :meth:`model`."""
         raise NotImplementedError
 
+    def image_batch(self, x: torch.Tensor) -> Batch:
+        """A batch of single, unlabelled images x (B, C, H, W) in this model's layout
+        (ML-VAE: groups of one)."""
+        return Batch(x)
+
     def site_args(self, batch: Batch) -> tuple[Any, ...]:
         """The arguments :meth:`model` and :meth:`guide` take for a batch."""
         return (batch.x,)

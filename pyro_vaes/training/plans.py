@@ -88,10 +88,14 @@ class SemiSupervisedPlan(UnsupervisedPlan):
         is_unlabelled = torch.ones(n, dtype=torch.bool)
         is_unlabelled[self.labelled] = False
         self.unlabelled = is_unlabelled.nonzero().squeeze(1)
-        self.supervised_every = supervised_every
+        self.supervised_every = getattr(getattr(model, "config", None), "supervised_every",
+                                        supervised_every)
 
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
         train = self.splits.train
+        observe = getattr(self.model, "observe_labelled", None)
+        if observe is not None:  # e.g. the CCVAE's p(y): label frequencies of the labelled subset
+            observe(labels_of(train, self.label_kind)[self.labelled])
         sup = [self.labelled[i] for i in index_batches(len(self.labelled), self.batch_size,
                                                         shuffle=True, generator=generator)]
         unsup = [self.unlabelled[i] for i in index_batches(len(self.unlabelled),

@@ -138,6 +138,9 @@ class Trainer:
         """Train until ``config.epochs`` epochs are done (continuing after a resume)."""
         pyro.enable_validation(False)
         while self.epoch < self.config.epochs:
+            on_epoch_start = getattr(self.model, "on_epoch_start", None)
+            if callable(on_epoch_start):  # optional model hook, e.g. an annealing schedule
+                on_epoch_start(self.epoch, self.config.epochs)
             start = time.perf_counter()
             train_loss = self.train_epoch()
             seconds = time.perf_counter() - start

@@ -15,7 +15,6 @@ import torch
 
 from pyro_vaes.figures import save_image_grid
 from pyro_vaes.interventions import InterventionOptions, register
-from pyro_vaes.training.plans import labels_of
 
 
 def file_label(name: str) -> str:
@@ -27,7 +26,8 @@ def first_images(run: Any, options: InterventionOptions) -> tuple[torch.Tensor, 
     """The first ``num_images`` images of the split and their labels, on the run's device."""
     dataset = getattr(run.splits, options.split)
     idx = torch.arange(min(options.num_images, len(dataset)))
-    labels = labels_of(dataset, run.model.label_kind)
+    labels = run.model.label_space.of(dataset) if hasattr(run.model, "label_space") \
+        else dataset.targets
     return dataset.pixels(idx).to(run.device), labels[idx].to(run.device)
 
 

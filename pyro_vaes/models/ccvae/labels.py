@@ -10,6 +10,7 @@ latent, so every latent still sees one binary fact about y.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -50,6 +51,10 @@ class LabelSpace:
     def multiclass(self) -> bool:
         """True for one K-class label, False for L binary labels."""
         return self.kind == "targets"
+
+    def of(self, dataset: Any) -> torch.Tensor:
+        """The labels of an ImageDataset this space reads: targets (N,) or attributes (N, L)."""
+        return dataset.targets if self.multiclass else dataset.attributes
 
     def site_value(self, y: torch.Tensor | None) -> torch.Tensor | None:
         """A batch of labels in the shape of the ``y`` site: (B, 1) classes or (B, L) 0/1."""

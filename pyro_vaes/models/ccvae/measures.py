@@ -24,7 +24,6 @@ import torch
 from pyro_vaes.analysis.image_classifier import label_accuracy, train_image_classifier
 from pyro_vaes.analysis.probes import encode_dataset, linear_probe_accuracy, majority_rate
 from pyro_vaes.models.ccvae.interventions import flip_characteristics, other_classes
-from pyro_vaes.training.plans import labels_of
 
 MAX_IMAGES = 5000
 DIVERSITY_SAMPLES = 16
@@ -96,13 +95,14 @@ def ccvae_measures(model: Any, splits: Any, split: str, *, max_images: int = MAX
         generator = torch.Generator().manual_seed(seed)
         test_rep = encode_dataset(model.representation, data, device=device, limit=max_images)
         train_rep = encode_dataset(model.representation, train, device=device, limit=max_images)
-        y_test = labels_of(data, space.kind)[:len(test_rep["z_c"])]
-        y_train = labels_of(train, space.kind)[:len(train_rep["z_c"])]
+        y_test = space.of(data)[:len(test_rep["z_c"])]
+        y_train = space.of(train)[:len(train_rep["z_c"])]
         out: dict[str, Any] = accuracies(model.classifier.predict(test_rep["z_c"].to(device)),
                                          y_test, space.names)
         out.update(leakage(train_rep["z_s"], y_train, test_rep["z_s"], y_test))
 
-        judge = train_image_classifier(train, space.kind, seed=seed, device=device)
+        y_all = space.of(train)
+        judge = train_image_classifier(train, y_all, seed=seed, device=device)
         x = data.pixels(torch.arange(len(y_test))).to(device)
         out["judge_accuracy"] = float(label_accuracy(judge.predict(x).cpu(), y_test).mean())
         z_c, z_s, y = test_rep["z_c"].to(device), test_rep["z_s"].to(device), y_test.to(device)

@@ -33,8 +33,6 @@ import warnings
 import pyro
 import pyro.distributions as dist
 import torch
-from pyro import poutine
-from pyro.infer import TraceEnum_ELBO
 from torch import nn
 
 from pyro_vaes.guides import DiagonalNormalGuide
@@ -48,11 +46,6 @@ from pyro_vaes.nets import make_decoder, make_encoder
 
 ENUMERATE = {"enumerate": "parallel"}
 _PLATE_WARNING = r'at model site "(z_s|x)", possibly invalid dependency'
-
-
-def _sampled_labels(msg: dict) -> dict:
-    """infer_config: sample ``y`` instead of enumerating it (ELBOs without enumeration)."""
-    return {"enumerate": None} if msg["name"] == "y" else {}
 
 
 class CCVAE(LatentVariableModel):
@@ -170,15 +163,12 @@ class CCVAE(LatentVariableModel):
         x, y = self.site_args(batch)
         if y is not None:
             return -supervised_bound(self, x, y).mean()
-        guide = self.guide
-        if not isinstance(elbo, TraceEnum_ELBO):
-            guide = poutine.infer_config(self.guide, _sampled_labels)
         with warnings.catch_warnings():
             # Pyro's plate check sees z_s and x after the enumerated y_i of the labels plate and
             # warns of a possible dependence; x sees y only through z_c, which the guide samples
             # (not enumerated), so the sum over y stays exact (tests/test_ccvae_objective.py).
             warnings.filterwarnings("ignore", message=_PLATE_WARNING, category=RuntimeWarning)
-            return elbo_loss(elbo, self.model, guide, x) / batch.size
+            return elbo_loss(elbo, self.model, self.guide, x) / batch.size
 
     # -- using a trained model --------------------------------------------------------
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

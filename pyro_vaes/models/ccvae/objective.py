@@ -29,16 +29,27 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from pyro import poutine
-from pyro.infer import ELBO
+from pyro.infer import ELBO, TraceEnum_ELBO
 
 if TYPE_CHECKING:
     from pyro_vaes.models.ccvae.model import CCVAE
 
 
+def _sample_instead(msg: dict) -> dict:
+    return {"enumerate": None} if msg["infer"].get("enumerate") else {}
+
+
 def elbo_loss(elbo: ELBO, model: Callable[..., Any], guide: Callable[..., Any],
               *args: Any) -> torch.Tensor:
-    """Pyro's negative ELBO summed over the batch: differentiable when gradients are on,
-    the plain estimate under ``torch.no_grad`` (where TraceEnum_ELBO refuses to differentiate)."""
+    """Pyro's negative ELBO summed over the batch.
+
+    Guide sites marked for enumeration are sampled instead (score-function
+    gradients) when ``elbo`` cannot enumerate (anything but TraceEnum_ELBO). The
+    loss is differentiable when gradients are on, and the plain estimate under
+    ``torch.no_grad`` (where TraceEnum_ELBO refuses to differentiate).
+    """
+    if not isinstance(elbo, TraceEnum_ELBO):
+        guide = poutine.infer_config(guide, _sample_instead)
     if torch.is_grad_enabled():
         return elbo.differentiable_loss(model, guide, *args)
     return torch.tensor(elbo.loss(model, guide, *args))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyro_vaes.config import option
+from pyro_vaes.likelihoods import LIKELIHOODS
 from pyro_vaes.models.base import ModelConfig
 
 
@@ -12,5 +13,9 @@ from pyro_vaes.models.base import ModelConfig
 class VAEConfig(ModelConfig):
     """VAE options; ``beta`` > 1 gives the beta-VAE."""
 
+    # Grey-level pixels are continuous: a Normal with a learned scale is a proper density for
+    # them and keeps many latents informative on the 8x8 digits, where the soft-target
+    # Bernoulli lets all but one collapse (see docs/models/vae.md).
+    likelihood: str = option("normal", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
     beta: float = option(1.0, "weight of the latent site (beta-VAE), applied with "
                               "poutine.scale", open_min=0.0)

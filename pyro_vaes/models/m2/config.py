@@ -1,0 +1,17 @@
+"""Options of M2 (docs/models/m2.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyro_vaes.config import option
+from pyro_vaes.models.base import ModelConfig
+
+
+@dataclass
+class M2Config(ModelConfig):
+    """M2 options: the weight alpha of the auxiliary classification term, the schedule."""
+
+    aux_weight: float = option(50.0, "alpha of the auxiliary term alpha * log q(y | x) added "
+                                     "per labelled image", min=0.0)
+    supervised_every: int = option(1, "unlabelled batches between two labelled batches", min=1)

@@ -1,0 +1,42 @@
+"""Options of the class-related / class-independent VAE (docs/models/parted.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyro_vaes.config import option
+from pyro_vaes.models.base import ModelConfig
+
+
+@dataclass
+class PartedConfig(ModelConfig):
+    """Sizes of z and u, the penalty, the supervised weight, the attention slope, the extras."""
+
+    latent_dim: int = option(6, "dimension of the class-independent latent z", min=1)
+    class_dim: int = option(10, "dimension of the class-related latent u", min=1)
+    prior: str = option("mixture", "prior of u: the class-conditional Gaussian mixture, one "
+                                   "component per class (z's prior is N(0, I))",
+                        choices=("mixture",))
+    mixture_components: int | None = option(None, "components of the u mixture: always one per "
+                                                  "class, set from the data", cli=False)
+    gamma_bc: float = option(30.0, "weight of the Bhattacharyya hinge penalty between the "
+                                   "prior's components (0: off)", min=0.0)
+    tau: float = option(0.15, "largest Bhattacharyya coefficient between two components that "
+                              "goes unpenalised", min=0.0, max=1.0)
+    alpha: float = option(50.0, "weight of the supervised term alpha * log q(c | x) on "
+                                "labelled images", min=0.0)
+    slope_start: float = option(1.0, "slope of the attention sigmoid at the first epoch",
+                                open_min=0.0)
+    slope_end: float = option(8.0, "slope of the attention sigmoid at the last epoch (and for "
+                                   "evaluation)", open_min=0.0)
+    capacity_weight: float = option(0.0, "extra: weight gamma of the JointVAE capacity terms "
+                                         "gamma |C(t) - KL| (0: off)", min=0.0)
+    capacity_continuous: float = option(5.0, "extra: capacity C_max (nats) reached by "
+                                             "KL(z) + KL(u)", min=0.0)
+    capacity_discrete: float = option(2.3, "extra: capacity C_max (nats) reached by KL(c)",
+                                      min=0.0)
+    capacity_steps: int = option(25000, "extra: optimisation steps over which C(t) grows "
+                                        "linearly from 0 to C_max", min=1)
+    entropy_weight: float = option(0.0, "extra: weight of the batch entropy terms on c, "
+                                        "mean_b H[q(c|x_b)] - H[mean_b q(c|x_b)] (0: off)",
+                                   min=0.0)

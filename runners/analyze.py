@@ -1,0 +1,199 @@
+"""`pyro-vaes analyze KIND RUN`: what each latent of a trained model captured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import torch
+
+from pyro_vaes import api
+from pyro_vaes.analysis.disentanglement import disentanglement_scores
+from pyro_vaes.analysis.influence import (
+    accuracy_versus_kept,
+    analyse_latents,
+    default_ks,
+    factor_ranges,
+    pruned_reconstructions,
+    traverse_factors,
+)
+from pyro_vaes.errors import ConfigError
+from pyro_vaes.figures import save_bar_chart, save_image_grid, save_line_plot
+
+_common = [
+    click.argument("run", type=click.Path(path_type=Path)),
+    click.option("--split", type=click.Choice(["test", "val", "train"]), default="test",
+                 show_default=True, help="images whose latents are analysed"),
+    click.option("--limit", type=click.IntRange(min=2), default=10_000, show_default=True,
+                 help="at most this many images of the split"),
+    click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                 help="random seed of the Monte Carlo estimates"),
+    click.option("--device", default="cpu", show_default=True, help="torch device"),
+]
+_selection = [
+    click.option("--threshold", type=float, default=0.5, show_default=True,
+                 help="a factor is influential above this mutual information (nats)"),
+    click.option("--top-k", type=click.IntRange(min=1), default=None, show_default="none",
+                 help="take the k most informative factors instead of a threshold"),
+]
+
+
+def _options(options):
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+    return decorate
+
+
+def _analysis_dir(run: api.Run) -> Path:
+    path = run.directory.root / "analysis"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _label(factor: tuple[str, int], analysis) -> str:
+    site, j = factor
+    return f"{site}[{j}] {float(analysis.reports[site].mixture[j]):.2f}"
+
+
+@click.command("mi")
+@_options(_common + _selection)
+def mi_command(run: Path, split: str, limit: int, seed: int, device: str, threshold: float,
+               top_k: int | None) -> None:
+    """Per-latent I(x; z_j): mixture estimate, moment-matched closed form, KL to the prior
+    and active units, grouped by latent site; a table, a JSON file and a bar chart."""
+    loaded = api.load_run(run, device)
+    analysis = analyse_latents(loaded.model, getattr(loaded.splits, split), limit=limit,
+                               seed=seed, device=device)
+    rows = analysis.rows()
+    influential = analysis.influential(threshold, top_k)
+    click.echo(f"{'factor':<10} {'I mixture':>10} {'I closed':>10} {'KL':>10} "
+               f"{'Var[mu]':>10}  active influential")
+    for row in rows:
+        name = f"{row['site']}[{row['dim']}]"
+        mark = "yes" if (row["site"], row["dim"]) in influential else ""
+        click.echo(f"{name:<10} {row['mi_mixture']:>10.3f} {row['mi_moment_matched']:>10.3f} "
+                   f"{row['kl_to_prior']:>10.3f} {row['posterior_mean_variance']:>10.3f}  "
+                   f"{'yes' if row['active'] else 'no':<6} {mark}")
+    click.echo(f"{len(influential)} influential factors "
+               f"({'top ' + str(top_k) if top_k else f'> {threshold} nats'}): "
+               + ", ".join(f"{s}[{j}]" for s, j in influential))
+    out = _analysis_dir(loaded) / f"mi-{split}.json"
+    out.write_text(json.dumps({"split": split, "points": int(
+        next(iter(analysis.sites.values())).loc.shape[0]), "factors": rows,
+        "influential": [list(f) for f in influential]}, indent=2) + "\n")
+    labels = [f"{r['site']}[{r['dim']}]" for r in rows]
+    chart = save_bar_chart({"I mixture": [r["mi_mixture"] for r in rows],
+                            "I closed form": [r["mi_moment_matched"] for r in rows],
+                            "KL to prior": [r["kl_to_prior"] for r in rows]},
+                           labels, loaded.directory.figures / f"mi-{split}.png",
+                           ylabel="nats", title=f"{loaded.model_name}: per-latent information "
+                                                f"({split}, {len(rows)} factors)")
+    click.echo(f"written {out}\nwritten {chart}")
+
+
+@click.command("traverse")
+@_options(_common + _selection)
+@click.option("--num-images", type=click.IntRange(min=1, max=16), default=3, show_default=True,
+              help="test images to traverse")
+@click.option("--steps", type=click.IntRange(min=2, max=32), default=9, show_default=True,
+              help="values per factor, between the 2% and 98% quantiles of its posterior means")
+def traverse_command(run: Path, split: str, limit: int, seed: int, device: str,
+                     threshold: float, top_k: int | None, num_images: int, steps: int) -> None:
+    """Traverse only the influential factors (rows) of a few images (one grid each)."""
+    loaded = api.load_run(run, device)
+    dataset = getattr(loaded.splits, split)
+    analysis = analyse_latents(loaded.model, dataset, limit=limit, seed=seed, device=device)
+    factors = analysis.influential(threshold, top_k)
+    if not factors:
+        raise ConfigError(f"no factor carries more than {threshold} nats; lower --threshold "
+                          f"or pass --top-k")
+    x = dataset.pixels(torch.arange(min(num_images, len(dataset)))).to(device)
+    grids = traverse_factors(loaded.model, x, factors, factor_ranges(analysis, factors), steps)
+    for i in range(grids.shape[0]):
+        path = loaded.directory.figures / f"traverse-influential-{split}-{i}.png"
+        save_image_grid(grids[i].flatten(0, 1).cpu(), path, nrow=steps,
+                        row_labels=[_label(f, analysis) for f in factors],
+                        xlabel="factor value (2% to 98% quantile of posterior means)",
+                        title=f"{loaded.model_name}: influential factors of {split} image {i} "
+                              f"(row label: factor, I in nats)")
+        click.echo(f"written {path}")
+
+
+@click.command("prune")
+@_options(_common)
+@click.option("--k", "ks", type=click.IntRange(min=0), multiple=True,
+              help="numbers of kept factors (repeat)  [default: 1, 2, 4, ..., all]")
+@click.option("--num-images", type=click.IntRange(min=1, max=16), default=8, show_default=True,
+              help="test images to reconstruct")
+@click.option("--train-limit", type=click.IntRange(min=10), default=5000, show_default=True,
+              help="training images for the ranking and the classifier")
+def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
+                  ks: tuple[int, ...], num_images: int, train_limit: int) -> None:
+    """Reconstruct keeping the top-k factors (others at the prior mean), and the test accuracy
+    of a linear classifier on the top-k posterior means as a function of k."""
+    loaded = api.load_run(run, device)
+    splits = loaded.splits
+    train = analyse_latents(loaded.model, splits.train, limit=train_limit, seed=seed,
+                            device=device)
+    ranking = train.ranking()
+    ks_list = sorted(set(ks)) if ks else default_ks(len(ranking))
+    dataset = getattr(splits, split)
+    x = dataset.pixels(torch.arange(min(num_images, len(dataset)))).to(device)
+    recon = pruned_reconstructions(loaded.model, x, ranking, ks_list)
+    figure = loaded.directory.figures / f"prune-{split}.png"
+    save_image_grid(torch.cat([x.cpu()[None], recon.cpu()]).flatten(0, 1), figure,
+                    nrow=x.shape[0], row_labels=["data", *[f"k={k}" for k in ks_list]],
+                    title=f"{loaded.model_name}: reconstructions from the top-k factors")
+    click.echo(f"written {figure}")
+    result: dict = {"ranking": [list(f) for f in ranking], "ks": ks_list}
+    if dataset.targets is not None:
+        test = analyse_latents(loaded.model, dataset, limit=limit, seed=seed, device=device)
+        rows = accuracy_versus_kept(train, test, splits.train.targets[:train_limit],
+                                    dataset.targets[:limit], ks_list, seed=seed)
+        result["accuracy"] = rows
+        click.echo(f"{'k':>4} {'top-k acc':>10} {'bottom-k acc':>13}")
+        for row in rows:
+            click.echo(f"{row['k']:>4} {row['accuracy_top_k']:>10.3f} "
+                       f"{row['accuracy_bottom_k']:>13.3f}")
+        plot = save_line_plot({"top-k factors by I(x; z_j)": ([r["k"] for r in rows],
+                                                              [r["accuracy_top_k"] for r in rows]),
+                               "bottom-k factors": ([r["k"] for r in rows],
+                                                    [r["accuracy_bottom_k"] for r in rows])},
+                              loaded.directory.figures / f"prune-accuracy-{split}.png",
+                              xlabel="factors kept (k)", ylabel="linear-probe test accuracy",
+                              title=f"{loaded.model_name}: classification from k factors")
+        click.echo(f"written {plot}")
+    out = _analysis_dir(loaded) / f"prune-{split}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    click.echo(f"written {out}")
+
+
+@click.command("metrics")
+@_options(_common)
+def metrics_command(run: Path, split: str, limit: int, seed: int, device: str) -> None:
+    """MIG (continuous and binned), DCI, SAP, FactorVAE and beta-VAE scores of the posterior
+    means against the true factors (data sets with known factors: shapes, shapes-small)."""
+    loaded = api.load_run(run, device)
+    dataset = getattr(loaded.splits, split)
+    if dataset.factors is None:
+        raise ConfigError(f"run {run} was trained on '{loaded.train_config.data}', which has no "
+                          f"known factors; metrics need --data shapes or shapes-small")
+    analysis = analyse_latents(loaded.model, dataset, limit=limit, seed=seed, device=device)
+    scores = disentanglement_scores(analysis, dataset.factors, seed=seed)
+    for key, value in scores.items():
+        click.echo(f"{key:<22} {value:.4f}" if isinstance(value, float) else f"{key:<22} {value}")
+    out = _analysis_dir(loaded) / f"metrics-{split}.json"
+    out.write_text(json.dumps(scores, indent=2) + "\n")
+    click.echo(f"written {out}")
+
+
+@click.group("analyze")
+def analyze_group() -> None:
+    """Per-latent mutual information and its uses; disentanglement metrics."""
+
+
+for _command in (mi_command, traverse_command, prune_command, metrics_command):
+    analyze_group.add_command(_command)
