@@ -115,7 +115,8 @@ def traverse_factors(model: torch.nn.Module, x: torch.Tensor, factors: list[Fact
 
 
 def factor_ranges(analysis: LatentAnalysis, factors: list[Factor],
-                  quantiles: tuple[float, float] = (0.02, 0.98)) -> dict[Factor, tuple[float, float]]:
+                  quantiles: tuple[float, float] = (0.02, 0.98)
+                  ) -> dict[Factor, tuple[float, float]]:
     """Sweep range of each factor: quantiles of its posterior means over the data set."""
     q = torch.tensor(quantiles, dtype=torch.float64)
     out = {}

@@ -157,7 +157,8 @@ def decode_latents(model: torch.nn.Module, x: torch.Tensor,
 
 
 @torch.no_grad()
-def prior_means(model: torch.nn.Module, x: torch.Tensor, names: list[str]) -> dict[str, torch.Tensor]:
+def prior_means(model: torch.nn.Module, x: torch.Tensor,
+                names: list[str]) -> dict[str, torch.Tensor]:
     """The model's prior mean of each named site for images x, given the guide's values of the
     sites it depends on (e.g. a conditional prior under the predicted labels), each (B, D)."""
     trace = guide_trace(model, x)

@@ -1,0 +1,251 @@
+"""Class-related / class-independent VAE (Hajimiri et al. 2021, "PartedVAE"), docs/models/parted.md.
+
+Generative story (K classes, fixed class prior pi)::
+
+    penalty factor: -gamma_bc * B * sum_{i<j} max(0, BC(p_i, p_j) - tau)   (outside the plate)
+    for n in plate("data", B):
+        c_n ~ Categorical(pi)                        # observed where the image is labelled
+        u_n ~ N(mu_{c_n}, diag sigma_{c_n}^2)        # class-related: the component c_n of the
+                                                     # GaussianMixturePrior
+        z_n ~ N(0, I)                                # class-independent
+        x_n ~ p(x | f_theta(z_n, u_n))               # the decoder sees (z, u) only
+
+Guide::
+
+    h = trunk(x)
+    for n in plate("data", B):
+        c_n ~ Categorical(logits = head_c(h_n))     # enumerated exactly when unlabelled
+        a = sigmoid(slope * W_{c_n})                 # the class's attention mask over h
+        u_n ~ N(head_u(h_n * a))                     # reads only the masked features
+        z_n ~ N(head_z(h_n))                         # reads the unmasked features
+
+Loss per image: -ELBO / B (TraceEnum_ELBO, the penalty factor included)
+- alpha * mean log q(y | x) on labelled batches, plus the optional extras of
+:mod:`pyro_vaes.models.parted.objective`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyro
+import pyro.distributions as dist
+import torch
+from torch import nn
+
+from pyro_vaes.errors import ConfigError
+from pyro_vaes.guides import DiagonalNormalGuide
+from pyro_vaes.inference.bhattacharyya import bhattacharyya_hinge
+from pyro_vaes.likelihoods import build_likelihood
+from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
+from pyro_vaes.models.parted.attention import ClassAttention
+from pyro_vaes.models.parted.config import PartedConfig
+from pyro_vaes.models.parted.objective import (
+    analytic_kls,
+    batch_entropy_terms,
+    capacity_penalty,
+)
+from pyro_vaes.nets import make_decoder, make_encoder
+from pyro_vaes.priors import GaussianMixturePrior, StandardNormalPrior
+
+
+class PartedVAE(LatentVariableModel):
+    """c ~ pi, u ~ N(mu_c, sigma_c), z ~ N(0, I), x ~ p(x | z, u); attention-masked q(u | x, c)."""
+
+    name = "parted"
+    description = ("class-related / class-independent VAE: class c, class-related u with a "
+                   "per-class Gaussian prior, class-independent z (semi-supervised, --labels N)")
+    config_class = PartedConfig
+    supported_priors = ("mixture",)
+    supported_guides = ("diagonal",)
+    supported_elbos = ("enum",)
+    default_elbo = "enum"
+    max_plate_nesting = 1
+    plan = "semi-supervised"
+    needs = ("targets",)
+    label_kind = "targets"
+
+    def __init__(self, config: PartedConfig, data_info: DataInfo) -> None:
+        super().__init__(config, data_info)
+        shape = data_info.image_shape
+        self.num_classes = int(data_info.num_classes or 0)
+        self.encoder = make_encoder(shape, config.hidden_dim)
+        features = getattr(self.encoder, "feature_dim", config.hidden_dim)
+        self.classifier = nn.Linear(features, self.num_classes)
+        self.attention = ClassAttention(self.num_classes, features)
+        self.u_head = DiagonalNormalGuide(features, config.class_dim)
+        self.z_head = DiagonalNormalGuide(features, config.latent_dim)
+        self.decoder = make_decoder(config.latent_dim + config.class_dim, shape,
+                                    config.hidden_dim)
+        # The mixture's weights are the fixed class prior pi (uniform, not learned).
+        self.u_prior = GaussianMixturePrior(config.class_dim, self.num_classes,
+                                            learn_weights=False)
+        self.z_prior = StandardNormalPrior(config.latent_dim)
+        self.likelihood = build_likelihood(config.likelihood)
+        self.register_buffer("train_slope", torch.tensor(float(config.slope_start)))
+        self.register_buffer("steps", torch.tensor(0, dtype=torch.long))
+
+    @classmethod
+    def check_compatible(cls, config: Any, elbo: str | None = None,
+                         data_info: DataInfo | None = None) -> None:
+        """Also refuse a mixture whose size is not the number of classes."""
+        super().check_compatible(config, elbo, data_info)
+        if data_info is not None and config.mixture_components is not None \
+                and config.mixture_components != data_info.num_classes:
+            raise ConfigError(f"mixture_components {config.mixture_components} must equal the "
+                              f"data's {data_info.num_classes} classes (one component per "
+                              f"class); leave it unset")
+
+    # -- the pieces of the story ---------------------------------------------------------
+    def class_prior(self) -> dist.Categorical:
+        """p(c) = pi: the mixture's fixed weights."""
+        return dist.Categorical(logits=self.u_prior.logits)
+
+    def class_component(self, c: torch.Tensor) -> dist.TorchDistribution:
+        """p(u | c) = N(mu_c, diag sigma_c^2), batch shape c.shape."""
+        return dist.Normal(self.u_prior.means[c], self.u_prior.scales[c]).to_event(1)
+
+    def bhattacharyya_penalty(self) -> torch.Tensor:
+        """sum_{i<j} max(0, BC_ij - tau) between the prior's components (inference/bhattacharyya)."""
+        return bhattacharyya_hinge(self.u_prior.means, self.u_prior.scales ** 2, self.config.tau)
+
+    @property
+    def slope(self) -> torch.Tensor:
+        """The attention slope: annealed during training, ``slope_end`` in evaluation mode."""
+        if self.training:
+            return self.train_slope
+        return torch.tensor(float(self.config.slope_end), device=self.train_slope.device)
+
+    def on_epoch_start(self, epoch: int, epochs: int) -> None:
+        """Trainer hook: slope = slope_start + (slope_end - slope_start) * epoch / (epochs - 1)."""
+        progress = 1.0 if epochs <= 1 else epoch / (epochs - 1)
+        start, end = self.config.slope_start, self.config.slope_end
+        self.train_slope.fill_(start + (end - start) * progress)
+
+    def decoder_output(self, z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """f_theta(z, u): the likelihood's parameters; z and u broadcast in their batch dims."""
+        shape = torch.broadcast_shapes(z.shape[:-1], u.shape[:-1])
+        zu = torch.cat([z.expand(*shape, z.shape[-1]), u.expand(*shape, u.shape[-1])], dim=-1)
+        return self.decoder(zu)
+
+    def class_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """head_c(h): logits of q(c | x), (B, K)."""
+        return self.classifier(h)
+
+    def u_posterior(self, h: torch.Tensor, c: torch.Tensor) -> dist.TorchDistribution:
+        """q(u | x, c) = N(head_u(h * a_c)); batch shape broadcast(c.shape, h.shape[:-1])."""
+        return self.u_head(self.attention(h, c, self.slope))
+
+    def z_posterior(self, h: torch.Tensor) -> dist.TorchDistribution:
+        """q(z | x) = N(head_z(h)) from the unmasked features."""
+        return self.z_head(h)
+
+    # -- the generative story and the guide ----------------------------------------------
+    def model(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        """c ~ pi; u ~ N(mu_c, sigma_c); z ~ N(0, I); x ~ p(x | z, u); plus the BC penalty."""
+        if self.config.gamma_bc > 0:
+            # Weighted by B so that the per-image loss (divided by B) carries gamma_bc * hinge.
+            pyro.factor("bhattacharyya",
+                        -self.config.gamma_bc * x.shape[0] * self.bhattacharyya_penalty())
+        with pyro.plate("data", x.shape[0]):
+            c = pyro.sample("c", self.class_prior(), obs=y)
+            u = pyro.sample("u", self.class_component(c))
+            z = pyro.sample("z", self.z_prior())
+            pyro.sample("x", self.likelihood(self.decoder_output(z, u)), obs=x)
+
+    def guide(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        """c ~ q(c | x) (enumerated) unless labelled; u ~ q(u | x, c); z ~ q(z | x)."""
+        h = self.encoder(x)
+        with pyro.plate("data", x.shape[0]):
+            if y is None:
+                c = pyro.sample("c", dist.Categorical(logits=self.class_logits(h)),
+                                infer={"enumerate": "parallel"})
+            else:
+                c = y
+            pyro.sample("u", self.u_posterior(h, c))
+            pyro.sample("z", self.z_posterior(h))
+
+    def site_args(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(x, y): y the class indices of a labelled batch, None for an unlabelled one."""
+        return batch.x, batch.y
+
+    # -- the objective ---------------------------------------------------------------------
+    def loss(self, elbo: Any, batch: Batch) -> torch.Tensor:
+        """-ELBO / B - alpha * mean log q(y | x) (labelled batches) + optional extras."""
+        x, y = self.site_args(batch)
+        if self.training and torch.is_grad_enabled():
+            self.steps += 1
+        loss = elbo.differentiable_loss(self.model, self.guide, x, y) / batch.size
+        config = self.config
+        needs_logits = (y is not None and config.alpha > 0) or config.capacity_weight > 0 \
+            or config.entropy_weight > 0
+        if not needs_logits:
+            return loss
+        h = self.encoder(x)
+        logits = self.class_logits(h)
+        if y is not None and config.alpha > 0:
+            loss = loss - config.alpha * dist.Categorical(logits=logits).log_prob(y).mean()
+        if config.capacity_weight > 0:
+            loss = loss + config.capacity_weight * self.capacity_term(h, logits)
+        if config.entropy_weight > 0:
+            loss = loss + config.entropy_weight * batch_entropy_terms(logits)
+        return loss
+
+    def capacity_term(self, h: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """|C_cont(t) - KL_cont| + |C_disc(t) - KL_disc| (objective.capacity_penalty)."""
+        classes = torch.arange(self.num_classes, device=h.device).unsqueeze(-1)
+        kl_cont, kl_disc = analytic_kls(logits, self.u_prior.logits,
+                                        self.u_posterior(h, classes),
+                                        self.class_component(classes), self.z_posterior(h))
+        config = self.config
+        return capacity_penalty(kl_cont, kl_disc, step=int(self.steps),
+                                steps=config.capacity_steps,
+                                max_continuous=config.capacity_continuous,
+                                max_discrete=config.capacity_discrete)
+
+    # -- using a trained model ---------------------------------------------------------------
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """q(c | x) as probabilities (B, K)."""
+        return self.class_logits(self.encoder(x)).softmax(-1)
+
+    def u_means(self, h: torch.Tensor) -> torch.Tensor:
+        """The mean of q(u | x, k) for every class k, (K, B, D_u)."""
+        classes = torch.arange(self.num_classes, device=h.device).unsqueeze(-1)
+        return self.u_head.loc(self.attention(h, classes, self.slope))
+
+    def encode(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Predicted class (argmax q(c|x)), its u mean and z's mean: what decoding uses."""
+        h = self.encoder(x)
+        c = self.class_logits(h).argmax(-1)
+        u = self.u_head.loc(self.attention(h, c, self.slope))
+        return {"c": c, "u": u, "z": self.z_head.loc(h)}
+
+    def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Posterior means: c -> q(c | x); u -> sum_k q(k | x) E[u | x, k]; z -> E[z | x]."""
+        h = self.encoder(x)
+        probs = self.class_logits(h).softmax(-1)
+        u = (probs.T.unsqueeze(-1) * self.u_means(h)).sum(0)
+        return {"c": probs, "u": u, "z": self.z_head.loc(h)}
+
+    def decode(self, z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """Mean image E[x | z, u]."""
+        return self.likelihood.mean(self.decoder_output(z, u))
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Decode z's mean and u's mean under the predicted class."""
+        codes = self.encode(x)
+        return self.decode(codes["z"], codes["u"])
+
+    def generate(self, num_samples: int, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Decode c ~ pi (or the given classes), u ~ N(mu_c, sigma_c), z ~ N(0, I)."""
+        if c is None:
+            c = self.class_prior().sample((num_samples,))
+        u = self.class_component(c).sample()
+        z = self.z_prior().sample((c.shape[0],))
+        return self.decode(z, u)
+
+    def measures(self, splits: Any, split: str = "test") -> dict[str, Any]:
+        """Accuracy of q(c|x), u/z linear probes, pairwise BC of the components."""
+        from pyro_vaes.models.parted.measures import parted_measures
+
+        return parted_measures(self, splits, split)
