@@ -14,7 +14,7 @@ def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("mlvae") / "run"
     done = run_cli("train", "mlvae", "--out", str(out), "--epochs", "2", "--group-by", "class",
                    "--group-size", "4", "--max-group-size", "6", "--holdout-classes", "8,9",
-                   "--hidden-dim", "64", "--no-progress")
+                   "--hidden-dim", "64", "--max-train", "600", "--no-progress")
     assert done.returncode == 0, done.stderr
     assert "trained mlvae for 2 epochs" in done.stdout
     return out

@@ -10,6 +10,7 @@ from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel, ModelCon
 from pyro_vaes.models.ccvae import CCVAE
 from pyro_vaes.models.m2 import M2
 from pyro_vaes.models.mlvae import MLVAE
+from pyro_vaes.models.parted import PartedVAE
 from pyro_vaes.models.vae import VAE, VAEConfig
 
 MODELS: dict[str, type[LatentVariableModel]] = {
@@ -17,6 +18,7 @@ MODELS: dict[str, type[LatentVariableModel]] = {
     M2.name: M2,
     CCVAE.name: CCVAE,
     MLVAE.name: MLVAE,
+    PartedVAE.name: PartedVAE,
 }
 
 

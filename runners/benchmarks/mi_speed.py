@@ -28,9 +28,13 @@ def _current_rss_kib() -> int:
     return 0
 
 
-def _worker(num_points: int, dims: int, repeats: int, seed: int) -> dict[str, float | bool]:
+def _worker(num_points: int, dims: int, repeats: int, seed: int,
+            threads: int | None) -> dict[str, float | bool]:
     """Time one configuration in this process and measure its peak extra RSS."""
     import torch
+
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     from pyro_vaes.analysis.mutual_information import mixture_mutual_information
 
@@ -70,18 +74,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1250, 2500, 5000, 10000])
     parser.add_argument("--dims", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=2, help="the best of this many calls")
+    parser.add_argument("--repeats", type=int, default=3, help="the best of this many calls")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker is not None:
-        print(json.dumps(_worker(args.worker, args.dims, args.repeats, args.seed)))
+        print(json.dumps(_worker(args.worker, args.dims, args.repeats, args.seed, args.threads)))
         return
     rows = []
     for n in args.sizes:
         command = [sys.executable, "-m", "runners.benchmarks.mi_speed", "--worker", str(n),
                    "--dims", str(args.dims), "--repeats", str(args.repeats),
                    "--seed", str(args.seed)]
+        if args.threads is not None:
+            command += ["--threads", str(args.threads)]
         out = subprocess.run(command, check=True, capture_output=True, text=True,
                              env=os.environ.copy())
         rows.append((n, json.loads(out.stdout.strip().splitlines()[-1])))

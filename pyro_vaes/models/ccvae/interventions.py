@@ -26,8 +26,7 @@ def first_images(run: Any, options: InterventionOptions) -> tuple[torch.Tensor, 
     """The first ``num_images`` images of the split and their labels, on the run's device."""
     dataset = getattr(run.splits, options.split)
     idx = torch.arange(min(options.num_images, len(dataset)))
-    labels = run.model.label_space.of(dataset) if hasattr(run.model, "label_space") \
-        else dataset.targets
+    labels = run.model.label_space.of(dataset)
     return dataset.pixels(idx).to(run.device), labels[idx].to(run.device)
 
 

@@ -50,13 +50,13 @@ def leakage(train_features: torch.Tensor, train_labels: torch.Tensor,
             "leakage_majority_rate": sum(majority) / len(majority)}
 
 
-def accuracies(predicted: torch.Tensor, labels: torch.Tensor, names: tuple[str, ...],
-               prefix: str = "accuracy") -> dict[str, float]:
-    """Mean accuracy, and per label for attributes."""
+def accuracies(predicted: torch.Tensor, labels: torch.Tensor,
+               names: tuple[str, ...]) -> dict[str, float]:
+    """``accuracy`` (mean over labels), and ``accuracy/NAME`` per label for attributes."""
     per_label = label_accuracy(predicted.cpu(), labels.cpu())
-    out = {prefix: float(per_label.mean())}
+    out = {"accuracy": float(per_label.mean())}
     if labels.dim() == 2:
-        out.update({f"{prefix}/{name}": float(a)
+        out.update({f"accuracy/{name}": float(a)
                     for name, a in zip(names, per_label.tolist(), strict=True)})
     return out
 

@@ -176,10 +176,6 @@ class CCVAE(LatentVariableModel):
         loc_c, _, loc_s, _ = self.encode(x)
         return {"z_c": loc_c, "z_s": loc_s}
 
-    def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """Labels from q(y | z_c) at the posterior mean of z_c."""
-        return self.classifier.predict(self.encode(x)[0])
-
     def decode(self, z_c: torch.Tensor, z_s: torch.Tensor) -> torch.Tensor:
         """Mean image E[x | z_c, z_s]."""
         return self.likelihood.mean(self.decoder_output(z_c, z_s))

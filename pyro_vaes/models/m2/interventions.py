@@ -11,21 +11,9 @@ from typing import Any
 
 import torch
 
-from pyro_vaes.errors import ConfigError
 from pyro_vaes.figures import save_image_grid
 from pyro_vaes.interventions import InterventionOptions, register
 from pyro_vaes.models.ccvae.interventions import first_images
-
-
-def class_indices(model: Any, names: list[str]) -> list[int]:
-    """Positions of class names; every class when ``names`` is empty."""
-    out = []
-    for name in names:
-        if name not in model.class_names:
-            raise ConfigError(f"--label {name!r} is not a class of this model; choose from: "
-                              f"{', '.join(model.class_names)}")
-        out.append(model.class_names.index(name))
-    return out or list(range(model.num_classes))
 
 
 @register("m2", "traverse")
@@ -45,7 +33,7 @@ def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
         images = model.decode(grid, y[n].expand(dims, options.steps)).flatten(0, 1)
         written.append(save_image_grid(
             images, out_dir / f"traverse-test{n}.png", nrow=options.steps,
-            title=f"m2: test image {n} (class {model.class_names[int(y[n])]}), one latent "
+            title=f"m2: test image {n} (class {model.label_space.names[int(y[n])]}), one latent "
                   f"dimension swept per row",
             row_labels=[f"z[{j}]" for j in range(dims)],
             col_labels=[f"{v:.2f}" for v in values.tolist()], xlabel="value",
@@ -59,13 +47,13 @@ def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
     """Rows: each asked class; columns: z ~ N(0, I)."""
     model = run.model.eval()
     torch.manual_seed(options.seed)
-    classes = class_indices(model, options.labels)
+    classes = model.label_space.indices(options.labels)
     s = options.num_samples
     y = torch.tensor(classes, device=run.device).repeat_interleave(s)
     images = model.decode(model.sample_latent(y.shape[0]), y)
     return [save_image_grid(images, out_dir / "generate.png", nrow=s,
                             title="m2: conditional generation, z ~ N(0, I)",
-                            row_labels=[model.class_names[k] for k in classes],
+                            row_labels=[model.label_space.names[k] for k in classes],
                             col_labels=[str(k) for k in range(s)], xlabel="sample",
                             ylabel="y")]
 
@@ -97,12 +85,12 @@ def flip(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     model = run.model.eval()
     x, y = first_images(run, options)
     z = model.encode(x, y)
-    classes = class_indices(model, options.labels)
+    classes = model.label_space.indices(options.labels)
     columns = [x, model.decode(z, y)] + [model.decode(z, torch.full_like(y, k)) for k in classes]
     images = torch.stack(columns, 1).flatten(0, 1)
     return [save_image_grid(images, out_dir / "flip.png", nrow=len(columns),
                             title="m2: label interventions, z kept and y set",
                             row_labels=[f"test {n}" for n in range(x.shape[0])],
                             col_labels=["original", "reconstruction"]
-                            + [f"y = {model.class_names[k]}" for k in classes],
+                            + [f"y = {model.label_space.names[k]}" for k in classes],
                             xlabel="intervention", ylabel="image")]

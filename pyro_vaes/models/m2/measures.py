@@ -21,6 +21,7 @@ from pyro_vaes.models.ccvae.interventions import other_classes
 from pyro_vaes.models.ccvae.measures import (
     DIVERSITY_SAMPLES,
     MAX_IMAGES,
+    accuracies,
     leakage,
     mean_pairwise_distance,
 )
@@ -41,7 +42,7 @@ def m2_measures(model: Any, splits: Any, split: str, *, max_images: int = MAX_IM
         train_rep = encode_dataset(encode, train, device=device, limit=max_images)
         y_test = data.targets[:len(test_rep["z"])]
         y_train = train.targets[:len(train_rep["z"])]
-        out: dict[str, Any] = {"accuracy": float(label_accuracy(test_rep["y"], y_test).mean())}
+        out: dict[str, Any] = accuracies(test_rep["y"], y_test, model.label_space.names)
         out.update(leakage(train_rep["z"], y_train, test_rep["z"], y_test))
 
         judge = train_image_classifier(train, train.targets, seed=seed, device=device)

@@ -30,6 +30,7 @@ from torch import nn
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
+from pyro_vaes.models.ccvae.labels import LabelSpace
 from pyro_vaes.models.ccvae.objective import elbo_loss
 from pyro_vaes.models.m2.config import M2Config
 from pyro_vaes.nets import make_decoder, make_encoder
@@ -60,8 +61,8 @@ class M2(LatentVariableModel):
     def __init__(self, config: M2Config, data_info: DataInfo, *,
                  encoder: nn.Module | None = None, decoder: nn.Module | None = None) -> None:
         super().__init__(config, data_info)
-        self.num_classes = int(data_info.num_classes or 0)
-        self.class_names = list(data_info.class_names or map(str, range(self.num_classes)))
+        self.label_space = LabelSpace.from_data(data_info, "targets")
+        self.num_classes = self.label_space.size
         shape, k = data_info.image_shape, self.num_classes
         self.encoder = encoder or make_encoder(shape, config.hidden_dim)
         feature_dim = getattr(self.encoder, "feature_dim", config.hidden_dim)

@@ -87,7 +87,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     ids = group_ids(test, model.config.group_by)
     path = save_image_grid(
         grid, out_dir / "mlvae-swap.png", nrow=n + 1,
-        title="ML-VAE swap: content from the column image, style from the row image",
+        title="ML-VAE swap: content of the column, style of the row",
         col_labels=["content:", *[names[int(ids[i])] for i in pick[n:2 * n]]],
         row_labels=["style:", *[names[int(ids[i])] for i in pick[:n]]],
         xlabel="content source (test image, encoded alone)",

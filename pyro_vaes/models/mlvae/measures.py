@@ -96,7 +96,8 @@ def mlvae_measures(model: Any, splits: Any, split: str = "test", *, probe_limit:
     high = config.max_group_size or config.group_size
     out: dict[str, Any] = {
         "data_point": f"group ELBO: one data point is a group of up to {high} {split} images "
-                      f"sharing '{config.group_by}'",
+                      f"sharing '{config.group_by}'"
+                      + (" (held-out levels excluded)" if model.holdout_groups else ""),
         "group_by": config.group_by,
         "accumulation": config.accumulation,
     }

@@ -55,7 +55,6 @@ class MLVAE(LatentVariableModel):
     max_plate_nesting = 2
     data_plate = "groups"
     plan = "grouped"
-    label_kind = "targets"
 
     def __init__(self, config: MLVAEConfig, data_info: DataInfo) -> None:
         super().__init__(config, data_info)

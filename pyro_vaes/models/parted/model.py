@@ -26,6 +26,7 @@ Loss per image: -ELBO / B (TraceEnum_ELBO, the penalty factor included)
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pyro
@@ -47,6 +48,17 @@ from pyro_vaes.models.parted.objective import (
 )
 from pyro_vaes.nets import make_decoder, make_encoder
 from pyro_vaes.priors import GaussianMixturePrior, StandardNormalPrior
+
+
+def negative_elbo(elbo: Any, model: Any, guide: Any, *args: Any) -> torch.Tensor:
+    """Pyro's negative ELBO summed over the batch: differentiable when gradients are on, the
+    plain estimate under ``torch.no_grad`` (where TraceEnum_ELBO refuses to differentiate).
+    Labelled batches have nothing to enumerate; Pyro's warning about that is silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*found no sample sites configured")
+        if torch.is_grad_enabled():
+            return elbo.differentiable_loss(model, guide, *args)
+        return torch.tensor(float(elbo.loss(model, guide, *args)), device=args[0].device)
 
 
 class PartedVAE(LatentVariableModel):
@@ -106,7 +118,7 @@ class PartedVAE(LatentVariableModel):
         return dist.Normal(self.u_prior.means[c], self.u_prior.scales[c]).to_event(1)
 
     def bhattacharyya_penalty(self) -> torch.Tensor:
-        """sum_{i<j} max(0, BC_ij - tau) between the prior's components (inference/bhattacharyya)."""
+        """sum_{i<j} max(0, BC_ij - tau) between the prior's components."""
         return bhattacharyya_hinge(self.u_prior.means, self.u_prior.scales ** 2, self.config.tau)
 
     @property
@@ -175,7 +187,7 @@ class PartedVAE(LatentVariableModel):
         x, y = self.site_args(batch)
         if self.training and torch.is_grad_enabled():
             self.steps += 1
-        loss = elbo.differentiable_loss(self.model, self.guide, x, y) / batch.size
+        loss = negative_elbo(elbo, self.model, self.guide, x, y) / batch.size
         config = self.config
         needs_logits = (y is not None and config.alpha > 0) or config.capacity_weight > 0 \
             or config.entropy_weight > 0
