@@ -13,6 +13,7 @@ of each estimator and when to trust it.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -21,8 +22,8 @@ from torch import Tensor
 from pyro_vaes.errors import ConfigError, DataError
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-# Elements of one (rows x N) float64 log-density block: 2**20 elements = 8 MiB.
-_BLOCK_ELEMENTS = 2**20
+# Elements of one (rows x N) float64 log-density block: 2**17 = 1 MiB, about half an L2.
+_BLOCK_ELEMENTS = 2**17
 
 
 def _check_gaussian(loc: Tensor, scale: Tensor) -> None:
@@ -30,8 +31,8 @@ def _check_gaussian(loc: Tensor, scale: Tensor) -> None:
     if loc.dim() != 2 or loc.shape != scale.shape:
         raise DataError(f"loc and scale must both have shape (N, D); got {tuple(loc.shape)} "
                         f"and {tuple(scale.shape)}")
-    if loc.shape[0] == 0:
-        raise DataError("loc and scale are empty; pass at least one data point")
+    if loc.shape[0] == 0 or loc.shape[1] == 0:
+        raise DataError("loc and scale are empty; pass at least one data point and one latent")
     if not (torch.isfinite(loc).all() and torch.isfinite(scale).all()):
         raise DataError("loc and scale must be finite; drop the rows holding nan or inf")
     if not (scale > 0).all():
@@ -39,8 +40,58 @@ def _check_gaussian(loc: Tensor, scale: Tensor) -> None:
 
 
 def default_chunk_size(num_components: int) -> int:
-    """Rows per log-density block so that one block holds about 2**20 float64 values."""
+    """Rows per log-density block so that one block holds about 2**17 float64 values (1 MiB)."""
     return max(1, _BLOCK_ELEMENTS // max(1, num_components))
+
+
+def _dimension_sums(feats: Tensor, coef: Tensor, out: Tensor, chunk: int) -> None:
+    """out[m] = sum_n exp(feats[m] . coef[:, n]) for one latent, ``chunk`` rows at a time."""
+    rows, num_points = feats.shape[0], coef.shape[1]
+    block = torch.empty(min(chunk, rows), num_points, dtype=coef.dtype, device=coef.device)
+    for start in range(0, rows, chunk):
+        stop = min(start + chunk, rows)
+        part = block[: stop - start]
+        torch.mm(feats[start:stop], coef, out=part)
+        part.exp_()
+        torch.sum(part, dim=1, out=out[start:stop])
+
+
+def _blocked_sums(zc: Tensor, coef: Tensor, chunk: int) -> Tensor:
+    """(D, M) sums of :func:`_dimension_sums`, shared out over worker threads.
+
+    On the CPU, ``torch.get_num_threads()`` Python threads take (latent, row range)
+    tasks while torch's own intra-op threading is set to 1 for the duration of the
+    call (restored afterwards): independent workers degrade gracefully on a busy
+    machine, where thousands of short multi-thread parallel regions stall at
+    their barriers.
+    """
+    dims, rows = coef.shape[0], zc.shape[0]
+    sums = torch.empty(dims, rows, dtype=torch.float64, device=zc.device)
+    if dims == 0 or rows == 0:
+        return sums
+    workers = torch.get_num_threads() if zc.device.type == "cpu" else 1
+    pieces = max(1, min(-(-2 * workers // dims), rows))  # rows split only when D is small
+    step = -(-rows // pieces)
+    tasks = [(j, start, min(start + step, rows)) for j in range(dims)
+             for start in range(0, rows, step)]
+
+    def run(task: tuple[int, int, int]) -> None:
+        j, start, stop = task
+        zj = zc[start:stop, j]
+        feats = torch.stack([zj * zj, zj, torch.ones_like(zj)], dim=1)
+        _dimension_sums(feats, coef[j], sums[j, start:stop], chunk)
+
+    if workers <= 1:
+        for task in tasks:
+            run(task)
+        return sums
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run, tasks))
+    finally:
+        torch.set_num_threads(workers)
+    return sums
 
 
 def gaussian_mixture_log_density(z: Tensor, loc: Tensor, scale: Tensor, *,
@@ -51,42 +102,29 @@ def gaussian_mixture_log_density(z: Tensor, loc: Tensor, scale: Tensor, *,
     ``chunk_size`` rows of the (M x N) log-density matrix is one matmul of
     [z^2, z, 1] with the components' quadratic coefficients, exponentiated after
     subtracting the highest peak density (so nothing overflows) and summed, so
-    extra memory is about ``chunk_size * N`` float64 values.
+    extra memory is about ``chunk_size * N`` float64 values per worker thread.
     """
     _check_gaussian(loc, scale)
     if z.dim() != 2 or z.shape[1] != loc.shape[1]:
         raise DataError(f"z must have shape (M, {loc.shape[1]}); got {tuple(z.shape)}")
-    num_points, dims = loc.shape
-    rows = z.shape[0]
+    num_points = loc.shape[0]
     chunk = default_chunk_size(num_points) if chunk_size is None else chunk_size
     if chunk < 1:
         raise ConfigError(f"chunk_size must be a positive integer; got {chunk}")
-    chunk = min(chunk, max(rows, 1))
+    chunk = min(chunk, max(z.shape[0], 1))
 
     loc64 = loc.detach().to(torch.float64)
     scale64 = scale.detach().to(torch.float64)
     centre = loc64.mean(0)
     mean = loc64 - centre  # centring shrinks the cancellation in the expanded square
-    zc = z.detach().to(torch.float64) - centre
+    zc = z.detach().to(device=loc64.device, dtype=torch.float64) - centre
     log_scale = scale64.log()
     inv_var = scale64.pow(-2)
     peak = (-log_scale).amax(0)  # (D,): log of the highest peak, up to the 2*pi term
     coef = torch.stack([-0.5 * inv_var, mean * inv_var,
                         -0.5 * mean * mean * inv_var - log_scale - peak], dim=1)
     coef = coef.permute(2, 1, 0).contiguous()  # (D, 3, N)
-
-    sums = torch.empty(rows, dims, dtype=torch.float64, device=loc.device)
-    block = torch.empty(chunk, num_points, dtype=torch.float64, device=loc.device)
-    ones = torch.ones(rows, dtype=torch.float64, device=loc.device)
-    for j in range(dims):
-        zj = zc[:, j]
-        feats = torch.stack([zj * zj, zj, ones], dim=1)
-        for start in range(0, rows, chunk):
-            stop = min(start + chunk, rows)
-            out = block[: stop - start]
-            torch.mm(feats[start:stop], coef[j], out=out)
-            out.exp_()
-            torch.sum(out, dim=1, out=sums[start:stop, j])
+    sums = _blocked_sums(zc, coef, chunk).T
     log_q = sums.log() + (peak - math.log(num_points) - _HALF_LOG_2PI)
     _fix_underflow(log_q, zc, mean, scale64, log_scale)
     return log_q

@@ -1,7 +1,13 @@
 """ELBO estimators, the loss module, and importance-weighted likelihood estimates."""
 
-from pyro_vaes.inference.elbo import ELBO_CLASSES, ELBO_DESCRIPTIONS, SVIObjective, make_elbo
+from pyro_vaes.inference.elbo import (
+    ELBO_CLASSES,
+    ELBO_DESCRIPTIONS,
+    SVIObjective,
+    make_elbo,
+    negative_elbo,
+)
 from pyro_vaes.inference.importance import importance_log_likelihood, log_importance_weights
 
 __all__ = ["ELBO_CLASSES", "ELBO_DESCRIPTIONS", "SVIObjective", "importance_log_likelihood",
-           "log_importance_weights", "make_elbo"]
+           "log_importance_weights", "make_elbo", "negative_elbo"]

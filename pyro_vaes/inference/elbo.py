@@ -7,9 +7,12 @@ it can be handed to ``torch.nn.parallel.DistributedDataParallel`` unchanged.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import torch
+from pyro import poutine
 from pyro.infer import ELBO, Trace_ELBO, TraceEnum_ELBO, TraceMeanField_ELBO
 from torch import nn
 
@@ -35,6 +38,32 @@ def make_elbo(name: str, *, num_particles: int = 1, max_plate_nesting: int = 1) 
     return ELBO_CLASSES[name](num_particles=num_particles,
                               vectorize_particles=num_particles > 1,
                               max_plate_nesting=max_plate_nesting)
+
+
+def _sample_instead(msg: dict) -> dict:
+    return {"enumerate": None} if msg["infer"].get("enumerate") else {}
+
+
+def negative_elbo(elbo: ELBO, model: Callable[..., Any], guide: Callable[..., Any],
+                  *args: Any) -> torch.Tensor:
+    """Pyro's negative ELBO summed over the batch, for any model and any of the ELBOs.
+
+    - Guide sites marked for enumeration are sampled instead (score-function
+      gradients) when ``elbo`` cannot enumerate (anything but TraceEnum_ELBO).
+    - With gradients on it is ``differentiable_loss``; under ``torch.no_grad``
+      (validation) the plain ``loss``, since TraceEnum_ELBO refuses to
+      differentiate there.
+    - A labelled batch of an enumerating model has nothing left to enumerate;
+      Pyro's warning about that is expected and silenced.
+    """
+    if not isinstance(elbo, TraceEnum_ELBO):
+        guide = poutine.infer_config(guide, _sample_instead)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*found no sample sites configured")
+        if torch.is_grad_enabled():
+            return elbo.differentiable_loss(model, guide, *args)
+        device = next((a.device for a in args if torch.is_tensor(a)), None)
+        return torch.tensor(float(elbo.loss(model, guide, *args)), device=device)
 
 
 class SVIObjective(nn.Module):

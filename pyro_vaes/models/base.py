@@ -18,6 +18,7 @@ from torch import nn
 from pyro_vaes.config import ELBOS, option
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import GUIDES
+from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.likelihoods import LIKELIHOODS
 from pyro_vaes.priors import PRIORS
 
@@ -168,8 +169,7 @@ class LatentVariableModel(nn.Module):
         Models with extra objective terms (a classifier, a supervised bound)
         override this; the ELBO object comes from :func:`pyro_vaes.inference.make_elbo`.
         """
-        args = self.site_args(batch)
-        return elbo.differentiable_loss(self.model, self.guide, *args) / batch.size
+        return negative_elbo(elbo, self.model, self.guide, *self.site_args(batch)) / batch.size
 
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
         """Posterior means of each latent site for images x (B, C, H, W)."""

@@ -36,12 +36,13 @@ import torch
 from torch import nn
 
 from pyro_vaes.guides import DiagonalNormalGuide
+from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.ccvae.components import ConditionalPrior, DiagonalClassifier
 from pyro_vaes.models.ccvae.config import CCVAEConfig
 from pyro_vaes.models.ccvae.labels import LabelSpace
-from pyro_vaes.models.ccvae.objective import elbo_loss, supervised_bound
+from pyro_vaes.models.ccvae.objective import supervised_bound
 from pyro_vaes.nets import make_decoder, make_encoder
 
 ENUMERATE = {"enumerate": "parallel"}
@@ -168,7 +169,7 @@ class CCVAE(LatentVariableModel):
             # warns of a possible dependence; x sees y only through z_c, which the guide samples
             # (not enumerated), so the sum over y stays exact (tests/test_ccvae_objective.py).
             warnings.filterwarnings("ignore", message=_PLATE_WARNING, category=RuntimeWarning)
-            return elbo_loss(elbo, self.model, self.guide, x) / batch.size
+            return negative_elbo(elbo, self.model, self.guide, x) / batch.size
 
     # -- using a trained model --------------------------------------------------------
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -24,35 +24,13 @@ Where gradients may flow through w is the option ``weight_detach``:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
 from pyro import poutine
-from pyro.infer import ELBO, TraceEnum_ELBO
 
 if TYPE_CHECKING:
     from pyro_vaes.models.ccvae.model import CCVAE
-
-
-def _sample_instead(msg: dict) -> dict:
-    return {"enumerate": None} if msg["infer"].get("enumerate") else {}
-
-
-def elbo_loss(elbo: ELBO, model: Callable[..., Any], guide: Callable[..., Any],
-              *args: Any) -> torch.Tensor:
-    """Pyro's negative ELBO summed over the batch.
-
-    Guide sites marked for enumeration are sampled instead (score-function
-    gradients) when ``elbo`` cannot enumerate (anything but TraceEnum_ELBO). The
-    loss is differentiable when gradients are on, and the plain estimate under
-    ``torch.no_grad`` (where TraceEnum_ELBO refuses to differentiate).
-    """
-    if not isinstance(elbo, TraceEnum_ELBO):
-        guide = poutine.infer_config(guide, _sample_instead)
-    if torch.is_grad_enabled():
-        return elbo.differentiable_loss(model, guide, *args)
-    return torch.tensor(elbo.loss(model, guide, *args))
 
 
 def _per_datum(trace: poutine.Trace, *names: str) -> torch.Tensor:

@@ -28,10 +28,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyro_vaes.guides import DiagonalNormalGuide
+from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.ccvae.labels import LabelSpace
-from pyro_vaes.models.ccvae.objective import elbo_loss
 from pyro_vaes.models.m2.config import M2Config
 from pyro_vaes.nets import make_decoder, make_encoder
 
@@ -113,7 +113,7 @@ class M2(LatentVariableModel):
     def loss(self, elbo: pyro.infer.ELBO, batch: Batch) -> torch.Tensor:
         """Minus the ELBO per image, minus alpha * mean log q(y | x) on labelled batches."""
         x, y = self.site_args(batch)
-        loss = elbo_loss(elbo, self.model, self.guide, x, y) / batch.size
+        loss = negative_elbo(elbo, self.model, self.guide, x, y) / batch.size
         if y is not None and self.config.aux_weight > 0:
             log_qy_x = self.classify(self.encoder(x)).log_prob(y)
             loss = loss - self.config.aux_weight * log_qy_x.mean()

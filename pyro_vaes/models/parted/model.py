@@ -26,7 +26,6 @@ Loss per image: -ELBO / B (TraceEnum_ELBO, the penalty factor included)
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import pyro
@@ -37,6 +36,7 @@ from torch import nn
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.bhattacharyya import bhattacharyya_hinge
+from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.parted.attention import ClassAttention
@@ -48,17 +48,6 @@ from pyro_vaes.models.parted.objective import (
 )
 from pyro_vaes.nets import make_decoder, make_encoder
 from pyro_vaes.priors import GaussianMixturePrior, StandardNormalPrior
-
-
-def negative_elbo(elbo: Any, model: Any, guide: Any, *args: Any) -> torch.Tensor:
-    """Pyro's negative ELBO summed over the batch: differentiable when gradients are on, the
-    plain estimate under ``torch.no_grad`` (where TraceEnum_ELBO refuses to differentiate).
-    Labelled batches have nothing to enumerate; Pyro's warning about that is silenced."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*found no sample sites configured")
-        if torch.is_grad_enabled():
-            return elbo.differentiable_loss(model, guide, *args)
-        return torch.tensor(float(elbo.loss(model, guide, *args)), device=args[0].device)
 
 
 class PartedVAE(LatentVariableModel):
