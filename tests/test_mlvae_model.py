@@ -142,8 +142,8 @@ def test_the_gradient_check_catches_a_detached_accumulation(monkeypatch):
 
 
 # -- the loss is the negative group ELBO averaged over groups -----------------------------------
-def analytic_group_elbo(model: MLVAE, x: torch.Tensor) -> torch.Tensor:
-    """sum_i log p(x_i | const) - KL(q(c_g) || N(0, I)) - sum_i KL(q(s_i) || N(0, I))."""
+def analytic_group_elbo(model: MLVAE, x: torch.Tensor, style_beta: float = 1.0) -> torch.Tensor:
+    """sum_i log p(x_i | const) - KL(q(c_g) || N(0, I)) - beta_s sum_i KL(q(s_i) || N(0, I))."""
     features = model.encoder(x)
     c_loc, c_scale = model.group_content(features, torch.ones(x.shape[:2], dtype=torch.bool))
     s_loc, s_scale = model.style_head.loc_scale(features)
@@ -153,7 +153,7 @@ def analytic_group_elbo(model: MLVAE, x: torch.Tensor) -> torch.Tensor:
     prior = Normal(0.0, 1.0)
     kl_c = kl_divergence(Normal(c_loc, c_scale), prior).sum(-1)
     kl_s = kl_divergence(Normal(s_loc, s_scale), prior).sum((-2, -1))
-    return (reconstruction - kl_c - kl_s).detach()
+    return (reconstruction - kl_c - style_beta * kl_s).detach()
 
 
 def test_loss_is_the_negative_group_elbo_averaged_over_groups():
@@ -172,6 +172,17 @@ def test_loss_is_the_negative_group_elbo_averaged_over_groups():
     one = model.loss(elbo, Batch(x[:1], None, mask[:1]))
     assert float(one.detach()) == pytest.approx(-float(analytic_group_elbo(model, x[:1])[0]),
                                                 rel=1e-6)
+
+
+def test_style_beta_weights_only_the_style_kl():
+    model = small_mlvae(likelihood="bernoulli", style_beta=3.0)
+    ignore_latents(model)
+    x = images(2, 3)
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    loss = model.loss(make_elbo("meanfield", max_plate_nesting=2), Batch(x, None, mask))
+    expected = -float(analytic_group_elbo(model, x, style_beta=3.0).mean())
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-6)
+    assert expected != pytest.approx(-float(analytic_group_elbo(model, x).mean()), rel=1e-3)
 
 
 # -- the grouped plan and the options ------------------------------------------------------------

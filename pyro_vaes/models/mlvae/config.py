@@ -31,6 +31,9 @@ class MLVAEConfig(ModelConfig):
                                           "product (normalised product, precision-weighted) "
                                           "or mean (average of their means and variances)",
                                choices=ACCUMULATIONS)
+    style_beta: float = option(1.0, "weight of the style site (log p(s) and log q(s | x) "
+                                    "scaled with poutine.scale): above 1 squeezes what style "
+                                    "carries, and so the group label leaking into it", min=0.0)
     group_by: str = option("class", "label that forms the groups: class, a factor name "
                                     "(e.g. shape) or an attribute name")
     group_size: int = option(8, "members per group (the smallest size when "

@@ -158,5 +158,5 @@ def interpolate(run: Any, out_dir: Path, options: InterventionOptions) -> list[P
         row_labels=[f"image {r + 1}" for r in range(n)],
         xlabel=f"content: {a} (0) -> {b} (1), accumulated from {model.config.group_size} "
                f"images each",
-        ylabel="style from the first image of the row")
+        ylabel="style of the row")
     return [path]

@@ -93,7 +93,8 @@ class MLVAE(LatentVariableModel):
         with pyro.plate("groups", groups, dim=-2):
             c = pyro.sample("c", self.content_prior())
             with pyro.plate("members", members, dim=-1), poutine.mask(mask=mask):
-                s = pyro.sample("s", self.style_prior())
+                with poutine.scale(scale=self.config.style_beta):    # --style-beta
+                    s = pyro.sample("s", self.style_prior())
                 z = torch.cat([c.expand(*s.shape[:-1], self.content_dim), s], dim=-1)
                 pyro.sample("x", self.likelihood(self.decoder(z)), obs=x)
 
@@ -104,7 +105,8 @@ class MLVAE(LatentVariableModel):
         loc, scale = self.group_content(features, mask)
         with pyro.plate("groups", groups, dim=-2):
             pyro.sample("c", dist.Normal(loc.unsqueeze(-2), scale.unsqueeze(-2)).to_event(1))
-            with pyro.plate("members", members, dim=-1), poutine.mask(mask=mask):
+            with pyro.plate("members", members, dim=-1), poutine.mask(mask=mask), \
+                    poutine.scale(scale=self.config.style_beta):           # --style-beta
                 pyro.sample("s", self.style_head(features))
 
     def group_content(self, features: torch.Tensor, mask: torch.Tensor
