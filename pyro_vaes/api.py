@@ -12,7 +12,6 @@ notebook can do exactly what the command line does::
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,11 @@ from pyro_vaes.config import TrainConfig, from_dict, validate
 from pyro_vaes.data import load_dataset
 from pyro_vaes.errors import CheckpointError, ConfigError
 from pyro_vaes.figures import save_image_grid, save_loss_curves
-from pyro_vaes.inference import importance_log_likelihood, log_importance_weights
+from pyro_vaes.inference import (
+    chunked_log_importance_weights,
+    elbo_and_log_likelihood,
+    importance_log_likelihood,
+)
 from pyro_vaes.models import DataInfo, LatentVariableModel, build_model, model_class
 from pyro_vaes.models.base import Batch
 from pyro_vaes.runs import RunDirectory
@@ -210,13 +213,13 @@ def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
                              seed=run.train_config.seed)
     for batch in plan.eval_batches(split):
         args = model.site_args(Batch(batch.x, None, batch.mask, batch.extra))
-        log_w = torch.cat([log_importance_weights(model.model, model.guide, *args,
-                                                  num_samples=min(100, num_samples - k),
-                                                  max_plate_nesting=model.max_plate_nesting,
-                                                  data_plate=model.data_plate)
-                           for k in range(0, num_samples, 100)])
-        elbo_total += float(log_w.mean(0).sum())
-        iw_total += float((torch.logsumexp(log_w, 0) - math.log(num_samples)).sum())
+        log_w = chunked_log_importance_weights(model.model, model.guide, *args,
+                                               num_samples=num_samples,
+                                               max_plate_nesting=model.max_plate_nesting,
+                                               data_plate=model.data_plate)
+        elbo, log_likelihood = elbo_and_log_likelihood(log_w)
+        elbo_total += float(elbo.sum())
+        iw_total += float(log_likelihood.sum())
         count += log_w.shape[1]
     results: dict[str, Any] = {"split": split, "num_points": count, "importance_samples":
                                num_samples, f"{split}_elbo": elbo_total / count,

@@ -7,7 +7,13 @@ from pyro_vaes.inference.elbo import (
     make_elbo,
     negative_elbo,
 )
-from pyro_vaes.inference.importance import importance_log_likelihood, log_importance_weights
+from pyro_vaes.inference.importance import (
+    chunked_log_importance_weights,
+    elbo_and_log_likelihood,
+    importance_log_likelihood,
+    log_importance_weights,
+)
 
-__all__ = ["ELBO_CLASSES", "ELBO_DESCRIPTIONS", "SVIObjective", "importance_log_likelihood",
-           "log_importance_weights", "make_elbo", "negative_elbo"]
+__all__ = ["ELBO_CLASSES", "ELBO_DESCRIPTIONS", "SVIObjective", "chunked_log_importance_weights",
+           "elbo_and_log_likelihood", "importance_log_likelihood", "log_importance_weights",
+           "make_elbo", "negative_elbo"]

@@ -67,6 +67,28 @@ def log_importance_weights(model: Callable[..., Any], guide: Callable[..., Any],
     return (log_p - log_q).reshape(num_samples, -1)
 
 
+def chunked_log_importance_weights(model: Callable[..., Any], guide: Callable[..., Any],
+                                   *args: Any, num_samples: int, max_plate_nesting: int,
+                                   data_plate: str = "data", chunk_size: int = 100
+                                   ) -> torch.Tensor:
+    """:func:`log_importance_weights` drawn ``chunk_size`` samples at a time, shape (K, B)."""
+    chunks = []
+    remaining = num_samples
+    while remaining > 0:
+        k = min(chunk_size, remaining)
+        chunks.append(log_importance_weights(model, guide, *args, num_samples=k,
+                                             max_plate_nesting=max_plate_nesting,
+                                             data_plate=data_plate))
+        remaining -= k
+    return torch.cat(chunks, dim=0)
+
+
+def elbo_and_log_likelihood(log_w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """From log weights (K, B): the ELBO estimate mean_k log w_k and the importance-weighted
+    log p(x) = logsumexp_k log w_k - log K, each per data point (B,)."""
+    return log_w.mean(0), torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
+
+
 @torch.no_grad()
 def importance_log_likelihood(model: Callable[..., Any], guide: Callable[..., Any], *args: Any,
                               num_samples: int, max_plate_nesting: int, data_plate: str = "data",
@@ -76,13 +98,7 @@ def importance_log_likelihood(model: Callable[..., Any], guide: Callable[..., An
     Samples are drawn in chunks of ``chunk_size`` and combined with logsumexp,
     so memory does not grow with K.
     """
-    chunks = []
-    remaining = num_samples
-    while remaining > 0:
-        k = min(chunk_size, remaining)
-        chunks.append(log_importance_weights(model, guide, *args, num_samples=k,
-                                             max_plate_nesting=max_plate_nesting,
-                                             data_plate=data_plate))
-        remaining -= k
-    log_w = torch.cat(chunks, dim=0)
-    return torch.logsumexp(log_w, dim=0) - math.log(num_samples)
+    log_w = chunked_log_importance_weights(model, guide, *args, num_samples=num_samples,
+                                           max_plate_nesting=max_plate_nesting,
+                                           data_plate=data_plate, chunk_size=chunk_size)
+    return elbo_and_log_likelihood(log_w)[1]

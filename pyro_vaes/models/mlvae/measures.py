@@ -17,13 +17,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
 from pyro_vaes.analysis.probes import encode_dataset, linear_probe_accuracy, majority_rate
-from pyro_vaes.inference import log_importance_weights
+from pyro_vaes.inference import chunked_log_importance_weights, elbo_and_log_likelihood
 from pyro_vaes.training.grouped import GroupedPlan
 
 
@@ -72,13 +71,13 @@ def group_log_likelihoods(model: Any, plan: GroupedPlan, split: str, subset: str
     elbo, iw, groups, images = 0.0, 0.0, 0, 0
     for batch in plan.eval_batches(split, subset=subset):
         args = model.site_args(batch)
-        log_w = torch.cat([log_importance_weights(model.model, model.guide, *args,
-                                                  num_samples=min(100, num_samples - k),
-                                                  max_plate_nesting=model.max_plate_nesting,
-                                                  data_plate=model.data_plate)
-                           for k in range(0, num_samples, 100)])
-        elbo += float(log_w.mean(0).sum())
-        iw += float((torch.logsumexp(log_w, 0) - math.log(num_samples)).sum())
+        log_w = chunked_log_importance_weights(model.model, model.guide, *args,
+                                               num_samples=num_samples,
+                                               max_plate_nesting=model.max_plate_nesting,
+                                               data_plate=model.data_plate)
+        group_elbo, group_log_likelihood = elbo_and_log_likelihood(log_w)
+        elbo += float(group_elbo.sum())
+        iw += float(group_log_likelihood.sum())
         groups += log_w.shape[1]
         images += int(batch.mask.sum())
     groups = max(groups, 1)
