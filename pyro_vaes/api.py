@@ -25,8 +25,6 @@ from pyro_vaes.data import load_dataset
 from pyro_vaes.errors import CheckpointError, ConfigError
 from pyro_vaes.figures import save_image_grid, save_loss_curves
 from pyro_vaes.inference import (
-    chunked_log_importance_weights,
-    elbo_and_log_likelihood,
     importance_log_likelihood,
 )
 from pyro_vaes.models import DataInfo, LatentVariableModel, build_model, model_class
@@ -206,21 +204,11 @@ def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
     plan_splits = run.splits
     dataset = getattr(plan_splits, split)
     torch.manual_seed(seed)
-    elbo_total, iw_total, count = 0.0, 0.0, 0
     from pyro_vaes.training.plans import PLANS
 
     plan = PLANS[model.plan](model, plan_splits, batch_size=batch_size, device=run.device,
                              seed=run.train_config.seed)
-    for batch in plan.eval_batches(split):
-        args = model.site_args(Batch(batch.x, None, batch.mask, batch.extra))
-        log_w = chunked_log_importance_weights(model.model, model.guide, *args,
-                                               num_samples=num_samples,
-                                               max_plate_nesting=model.max_plate_nesting,
-                                               data_plate=model.data_plate)
-        elbo, log_likelihood = elbo_and_log_likelihood(log_w)
-        elbo_total += float(elbo.sum())
-        iw_total += float(log_likelihood.sum())
-        count += log_w.shape[1]
+    elbo_total, iw_total, count = model.log_likelihood_sums(plan.eval_batches(split), num_samples)
     results: dict[str, Any] = {"split": split, "num_points": count, "importance_samples":
                                num_samples, f"{split}_elbo": elbo_total / count,
                                f"{split}_iw_log_likelihood": iw_total / count,

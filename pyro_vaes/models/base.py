@@ -19,6 +19,7 @@ from pyro_vaes.config import ELBOS, option
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import GUIDES
 from pyro_vaes.inference.elbo import negative_elbo
+from pyro_vaes.inference.importance import chunked_log_importance_weights, elbo_and_log_likelihood
 from pyro_vaes.likelihoods import LIKELIHOODS
 from pyro_vaes.priors import PRIORS
 
@@ -170,6 +171,23 @@ class LatentVariableModel(nn.Module):
         override this; the ELBO object comes from :func:`pyro_vaes.inference.make_elbo`.
         """
         return negative_elbo(elbo, self.model, self.guide, *self.site_args(batch)) / batch.size
+
+    @torch.no_grad()
+    def log_likelihood_sums(self, batches: Any, num_samples: int) -> tuple[float, float, int]:
+        """Sums over ``batches`` of the ELBO and the K-sample importance-weighted log p(x) per
+        data point of ``data_plate`` (labels never observed), and the number of points."""
+        elbo_sum, iw_sum, count = 0.0, 0.0, 0
+        for batch in batches:
+            args = self.site_args(Batch(batch.x, None, batch.mask, batch.extra))
+            log_w = chunked_log_importance_weights(self.model, self.guide, *args,
+                                                   num_samples=num_samples,
+                                                   max_plate_nesting=self.max_plate_nesting,
+                                                   data_plate=self.data_plate)
+            elbo, log_likelihood = elbo_and_log_likelihood(log_w)
+            elbo_sum += float(elbo.sum())
+            iw_sum += float(log_likelihood.sum())
+            count += log_w.shape[1]
+        return elbo_sum, iw_sum, count
 
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
         """Posterior means of each latent site for images x (B, C, H, W)."""

@@ -32,7 +32,6 @@ Both models train with the meanfield ELBO (closed-form KL), the same nets
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ import torch
 from pyro_vaes.analysis.probes import encode_dataset, linear_probe_accuracy
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.data import DataSplits, group_ids, load_dataset
-from pyro_vaes.inference import log_importance_weights
+from pyro_vaes.inference import elbo_and_log_likelihood, log_importance_weights
 from pyro_vaes.models import DataInfo, build_model
 from pyro_vaes.models.mlvae.measures import group_log_likelihoods, mlvae_measures
 from pyro_vaes.training import Trainer
@@ -117,8 +116,7 @@ def vae_figures(vae: Any, mlvae: Any, splits: DataSplits, group_by: str, num_sam
         owner = batch.mask.nonzero()[:, 0]                         # their group
         log_w = log_importance_weights(vae.model, vae.guide, x, num_samples=num_samples,
                                        max_plate_nesting=1)        # (K, members)
-        per_image_elbo = log_w.mean(0)
-        per_image_iw = torch.logsumexp(log_w, 0) - math.log(num_samples)
+        per_image_elbo, per_image_iw = elbo_and_log_likelihood(log_w)
         size = batch.x.shape[0]
         elbo += float(torch.zeros(size).index_add_(0, owner, per_image_elbo).sum())
         iw += float(torch.zeros(size).index_add_(0, owner, per_image_iw).sum())

@@ -22,7 +22,6 @@ from typing import Any
 import torch
 
 from pyro_vaes.analysis.probes import encode_dataset, linear_probe_accuracy, majority_rate
-from pyro_vaes.inference import chunked_log_importance_weights, elbo_and_log_likelihood
 from pyro_vaes.training.grouped import GroupedPlan
 
 
@@ -68,18 +67,9 @@ def _accumulated_probe(model: Any, plan: GroupedPlan, split: str, subset: str,
 def group_log_likelihoods(model: Any, plan: GroupedPlan, split: str, subset: str,
                           num_samples: int = 100) -> dict[str, float]:
     """Group ELBO and importance-weighted log p(X_g) per group, and images per group."""
-    elbo, iw, groups, images = 0.0, 0.0, 0, 0
-    for batch in plan.eval_batches(split, subset=subset):
-        args = model.site_args(batch)
-        log_w = chunked_log_importance_weights(model.model, model.guide, *args,
-                                               num_samples=num_samples,
-                                               max_plate_nesting=model.max_plate_nesting,
-                                               data_plate=model.data_plate)
-        group_elbo, group_log_likelihood = elbo_and_log_likelihood(log_w)
-        elbo += float(group_elbo.sum())
-        iw += float(group_log_likelihood.sum())
-        groups += log_w.shape[1]
-        images += int(batch.mask.sum())
+    batches = list(plan.eval_batches(split, subset=subset))
+    elbo, iw, groups = model.log_likelihood_sums(batches, num_samples)
+    images = sum(int(batch.mask.sum()) for batch in batches)
     groups = max(groups, 1)
     return {"group_elbo": elbo / groups, "group_iw_log_likelihood": iw / groups,
             "images_per_group": images / groups}
