@@ -22,7 +22,11 @@ import torch.nn.functional as F
 from pyro_vaes.inference import make_elbo
 from pyro_vaes.models.base import Batch, DataInfo
 from pyro_vaes.models.ccvae import CCVAE, CCVAEConfig
-from pyro_vaes.models.ccvae.objective import supervised_bound
+from pyro_vaes.models.ccvae.objective import (
+    log_label_evidence,
+    supervised_bound,
+    supervised_terms,
+)
 
 K_SAMPLES = 7
 B = 4
@@ -107,9 +111,11 @@ def hand_bound(model: CCVAE, x, y, z_c, z_s, draws, weight_detach: str) -> torch
     log_qz = (normal_log_pdf(z_c, loc_c, scale_c).sum(-1)
               + normal_log_pdf(z_s, loc_s, scale_s).sum(-1))
     log_qy_zc = log_q_y_given_zc(model, y, z_c)
-    log_qy_x = torch.logsumexp(log_q_y_given_zc(model, y, draws), 0) - math.log(K_SAMPLES)
     numerator = log_q_y_given_zc(model, y, z_c.detach()) if weight_detach == "zc" else log_qy_zc
-    w = torch.exp(numerator - log_qy_x)
+    # q(y|x) from the outer sample and the K further draws: (e^a + sum_k e^b_k) / (K + 1)
+    evidence = numerator.exp() + log_q_y_given_zc(model, y, draws).exp().sum(0)
+    log_qy_x = torch.log(evidence / (K_SAMPLES + 1))
+    w = numerator.exp() / (evidence / (K_SAMPLES + 1))
     if weight_detach == "all":
         w = w.detach()
     return w * (log_pxz - log_qy_zc - log_qz) + log_qy_x + log_p_y(model, y)
@@ -177,6 +183,46 @@ def test_supervised_gradients_follow_the_documented_detaches(kind):
     # ... and nowhere else: the decoder sees the weight only as a factor.
     dec = next(n for n in grads["zc"] if n.startswith("decoder"))
     torch.testing.assert_close(grads["zc"][dec], grads["none"][dec])
+
+
+# -- the weight w = q(y|z_c) / q(y|x) is bounded by K + 1 ----------------------------------
+def test_label_evidence_includes_the_outer_sample():
+    outer = torch.tensor([0.0, -1e4, -2.0])
+    draws = torch.tensor([[-1e4, 0.0, -1.0], [-1e4, 0.0, -3.0]])            # K = 2
+    got = log_label_evidence(outer, draws)
+    expected = torch.log((outer.double().exp() + draws.double().exp().sum(0)) / 3).float()
+    torch.testing.assert_close(got, expected)
+    weight = torch.exp(outer - got)
+    # the first image: its outer sample is the only one where q(y|z_c) is not ~0 -> w = K + 1
+    torch.testing.assert_close(weight[0], torch.tensor(3.0))
+    # leaving the outer sample out (the public code's estimate) divides by e^-10000: w = inf
+    excluded = torch.logsumexp(draws, 0) - math.log(2)
+    assert torch.isinf(torch.exp(outer - excluded)[0])
+
+
+@pytest.mark.parametrize("kind", ["attributes", "targets"])
+def test_weight_stays_bounded_for_adversarial_encoder_outputs(kind):
+    """A wide q(z_c|x) (sigma 40) and a steep classifier (w_i = 50): q(y|z_c) swings over
+    hundreds of nats between draws, yet w <= K + 1 and the bound stays finite."""
+    model = tiny_ccvae(kind)
+    with torch.no_grad():
+        for layer in (model.posterior.loc, model.posterior.raw_scale):
+            layer.weight.zero_()
+        model.posterior.loc.bias.zero_()
+        model.posterior.raw_scale.bias.fill_(40.0)
+        model.classifier.weight.fill_(50.0)
+    x, y = data(kind)
+    weights = []
+    for seed in range(25):
+        torch.manual_seed(seed)
+        terms = supervised_terms(model, x, y)
+        assert torch.isfinite(terms.bound).all()
+        terms.bound.sum().backward()
+        assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+        weights.append(terms.weight.detach())
+    weights = torch.cat(weights)
+    assert float(weights.max()) <= (K_SAMPLES + 1) * (1 + 1e-4)   # float32 rounding
+    assert float(weights.max()) > 2.0      # the setting does push w far from 1
 
 
 # -- unsupervised: enumeration is exact ------------------------------------------------------

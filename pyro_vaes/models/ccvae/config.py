@@ -21,8 +21,9 @@ class CCVAEConfig(ModelConfig):
                                           "K latents) or attributes (L binary labels); default: "
                                           "targets when the data has classes",
                                     choices=LABEL_KINDS)
-    k_samples: int = option(100, "samples of q(z_c | x) in the estimate of q(y | x) in the "
-                                 "supervised objective", min=1)
+    k_samples: int = option(100, "draws of q(z_c | x) besides the outer sample in the estimate "
+                                 "of q(y | x) in the supervised objective (the weight "
+                                 "q(y|z_c) / q(y|x) is bounded by this plus one)", min=1)
     weight_detach: str = option("zc", "gradient of the supervised weight q(y|z_c) / q(y|x): zc "
                                       "(z_c detached inside its numerator, as the public code), "
                                       "none (no detach), all (weight held constant)",

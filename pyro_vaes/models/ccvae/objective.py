@@ -4,7 +4,15 @@ For a labelled pair (x, y), maximised::
 
     L(x, y) = E_q(z|x)[ w * log( p(x|z) p(z|y) / (q(y|z_c) q(z|x)) ) ] + log q(y|x) + log p(y)
     w       = q(y|z_c) / q(y|x)
-    q(y|x)  ~ (1/K) sum_k q(y | z_c^(k)),   z_c^(k) ~ q(z_c | x)   (K = ``k_samples``)
+    q(y|x)  ~ (1/(K+1)) [ q(y | z_c) + sum_k q(y | z_c^(k)) ],   z_c^(k) ~ q(z_c | x)
+
+with z_c the outer sample and K = ``k_samples`` further draws. The outer
+sample is one of the K + 1 draws of the estimate of q(y|x), so w is computed
+in log space as log q(y|z_c) - logsumexp(...) + log(K + 1) and can never
+exceed K + 1, whatever the encoder and classifier output (with the outer
+sample left out, w is unbounded: one outer z_c in a region that the K draws
+miss gives w = exp(hundreds), the loss spikes seen in long runs;
+docs/models/ccvae.md, "Why w is bounded").
 
 Following Pyro's "custom objectives" pattern, every density comes from two
 traces: the guide run with y observed (log q(z|x), log q(y|z_c)) and the
@@ -14,9 +22,10 @@ reparameterised, so log q(y|x) passes gradients to the encoder.
 
 Where gradients may flow through w is the option ``weight_detach``:
 
-- ``"zc"`` (default, as the public code): the numerator q(y|z_c) of w is
-  evaluated at z_c detached; the classifier's parameters and, through
-  q(y|x)'s K draws, the encoder still receive gradients from w.
+- ``"zc"`` (default, as the public code): the numerator q(y|z_c) of w, and
+  so the outer sample's share of the estimate of q(y|x), is evaluated at z_c
+  detached; the classifier's parameters and, through q(y|x)'s K draws, the
+  encoder still receive gradients from w.
 - ``"none"``: no detach; w is differentiated everywhere it depends on.
 - ``"all"``: w is a constant (detached as a whole).
 """
@@ -24,7 +33,7 @@ Where gradients may flow through w is the option ``weight_detach``:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from pyro import poutine
@@ -38,10 +47,24 @@ def _per_datum(trace: poutine.Trace, *names: str) -> torch.Tensor:
     return sum(trace.nodes[name]["log_prob"].sum(-1) for name in names)
 
 
+class SupervisedTerms(NamedTuple):
+    """The supervised bound L(x, y) per image and the weight w it used, each (B,)."""
+
+    bound: torch.Tensor
+    weight: torch.Tensor
+
+
 def supervised_bound(model: CCVAE, x: torch.Tensor, y: torch.Tensor, *,
                      k_samples: int | None = None,
                      weight_detach: str | None = None) -> torch.Tensor:
     """L(x, y) per image, (B,); options default to the model's config."""
+    return supervised_terms(model, x, y, k_samples=k_samples, weight_detach=weight_detach).bound
+
+
+def supervised_terms(model: CCVAE, x: torch.Tensor, y: torch.Tensor, *,
+                     k_samples: int | None = None,
+                     weight_detach: str | None = None) -> SupervisedTerms:
+    """L(x, y) and w = q(y|z_c) / q(y|x) per image; options default to the model's config."""
     k_samples = k_samples or model.config.k_samples
     weight_detach = weight_detach or model.config.weight_detach
     guide_trace = poutine.trace(model.guide).get_trace(x, y)
@@ -57,14 +80,24 @@ def supervised_bound(model: CCVAE, x: torch.Tensor, y: torch.Tensor, *,
     y_site = guide_trace.nodes["y"]["value"]
     z_c = guide_trace.nodes["z_c"]["value"]
     draws = guide_trace.nodes["z_c"]["fn"].rsample((k_samples,))          # (K, B, L)
-    log_qy_x = (torch.logsumexp(model.classifier.log_prob(y_site, draws), 0)
-                - math.log(k_samples))                                    # log q(y|x)
-
     if weight_detach == "zc":
         numerator = model.classifier.log_prob(y_site, z_c.detach())
     else:
         numerator = log_qy_zc
-    weight = torch.exp(numerator - log_qy_x)
+    log_qy_x = log_label_evidence(numerator, model.classifier.log_prob(y_site, draws))
+    weight = torch.exp(numerator - log_qy_x)                              # <= K + 1
     if weight_detach == "all":
         weight = weight.detach()
-    return weight * (log_px_pz - log_qy_zc - log_qz) + log_qy_x + log_py
+    bound = weight * (log_px_pz - log_qy_zc - log_qz) + log_qy_x + log_py
+    return SupervisedTerms(bound, weight)
+
+
+def log_label_evidence(outer: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:
+    """log q(y|x) estimated from the outer sample's log q(y|z_c) (B,) and K further draws'
+    (K, B): logsumexp over all K + 1 minus log(K + 1).
+
+    Because ``outer`` is one of the terms, ``outer - log_label_evidence(outer, draws)``
+    is at most log(K + 1): the weight w of the supervised bound is bounded by K + 1.
+    """
+    terms = torch.cat([outer.unsqueeze(0), draws], 0)
+    return torch.logsumexp(terms, 0) - math.log(terms.shape[0])
