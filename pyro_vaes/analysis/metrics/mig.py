@@ -15,8 +15,8 @@ import torch
 
 from pyro_vaes.analysis.metrics._discretize import (
     discrete_entropy,
-    discrete_mutual_information,
     equal_width_bins,
+    mutual_information_matrix,
 )
 from pyro_vaes.analysis.metrics._inputs import as_factors, as_representation
 from pyro_vaes.analysis.mutual_information import gaussian_mixture_log_density
@@ -55,9 +55,7 @@ def mig_scores(representation: Any, factors: Any, *, num_bins: int = 20) -> MIGS
         raise ConfigError(f"num_bins must be at least 2; got {num_bins}")
     rep = as_representation(representation)
     fac = as_factors(factors, rep.shape[0])
-    binned = equal_width_bins(rep, num_bins)
-    mi = np.array([[max(0.0, discrete_mutual_information(binned[:, j], fac[:, k]))
-                    for k in range(fac.shape[1])] for j in range(rep.shape[1])])
+    mi = mutual_information_matrix(equal_width_bins(rep, num_bins), fac)
     return gap_score(mi, _factor_entropies(fac))
 
 
