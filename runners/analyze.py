@@ -9,7 +9,7 @@ import click
 import torch
 
 from pyro_vaes import api
-from pyro_vaes.analysis.disentanglement import disentanglement_scores
+from pyro_vaes.analysis.disentanglement import METRICS, disentanglement_scores, select_metrics
 from pyro_vaes.analysis.influence import (
     accuracy_versus_kept,
     analyse_latents,
@@ -173,18 +173,25 @@ def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
 
 @click.command("metrics")
 @_options(_common)
-def metrics_command(run: Path, split: str, limit: int, seed: int, device: str) -> None:
-    """MIG (continuous and binned), DCI, SAP, FactorVAE and beta-VAE scores of the posterior
-    means against the true factors (data sets with known factors: shapes, shapes-small)."""
+@click.option("--metrics", "metric_names", multiple=True, metavar="NAMES",
+              help="metrics to compute, comma-separated or repeated  [default: all: "
+                   + ", ".join(METRICS) + "]")
+def metrics_command(run: Path, split: str, limit: int, seed: int, device: str,
+                    metric_names: tuple[str, ...]) -> None:
+    """Disentanglement metrics of the posterior means against the true factors (data sets with
+    known factors: shapes, shapes-small): MIG (continuous and binned), DCI, SAP, FactorVAE,
+    beta-VAE, modularity, explicitness, IRS, and the unsupervised total correlation and
+    mutual information of sampled codes. See docs/analysis.md for each definition."""
+    names = select_metrics(metric_names)
     loaded = api.load_run(run, device)
     dataset = getattr(loaded.splits, split)
     if dataset.factors is None:
         raise ConfigError(f"run {run} was trained on '{loaded.train_config.data}', which has no "
                           f"known factors; metrics need --data shapes or shapes-small")
     analysis = analyse_latents(loaded.model, dataset, limit=limit, seed=seed, device=device)
-    scores = disentanglement_scores(analysis, dataset.factors, seed=seed)
+    scores = disentanglement_scores(analysis, dataset.factors, seed=seed, metrics=names)
     for key, value in scores.items():
-        click.echo(f"{key:<22} {value:.4f}" if isinstance(value, float) else f"{key:<22} {value}")
+        click.echo(f"{key:<28} {value:.4f}" if isinstance(value, float) else f"{key:<28} {value}")
     out = _analysis_dir(loaded) / f"metrics-{split}.json"
     out.write_text(json.dumps(scores, indent=2) + "\n")
     click.echo(f"written {out}")
