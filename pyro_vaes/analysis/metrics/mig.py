@@ -2,7 +2,10 @@
 
 MIG = mean_k [I(z_(1); v_k) - I(z_(2); v_k)] / H(v_k), where z_(1), z_(2) are the
 latents with the largest and second largest mutual information with factor v_k.
-Factors with a single level (H(v_k) = 0) are left out of the mean.
+Factors with a single level (H(v_k) = 0) are left out of the mean. The binned
+form is disentanglement_lib's ``mig.compute_mig`` with its published
+configuration (20-bin ``histogram_discretizer``); the continuous form is Chen et
+al.'s mixture estimator, which the reference does not implement.
 """
 
 from __future__ import annotations
