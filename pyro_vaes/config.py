@@ -8,6 +8,7 @@ dataclass, with every default documented in one place.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +18,12 @@ from pyro_vaes.errors import ConfigError
 def option(default: Any, help: str, **meta: Any) -> Any:
     """A dataclass field with its command-line help and validation metadata.
 
-    ``meta`` may hold ``min`` (inclusive lower bound), ``max``, ``open_min``
-    (exclusive lower bound), ``choices`` (allowed values) and ``cli: False``
-    (not exposed as an option).
+    ``meta`` may hold ``min`` (inclusive lower bound), ``max`` (inclusive upper
+    bound; integers without one are capped at :data:`INT_LIMIT`), ``open_min``
+    (exclusive lower bound), ``choices`` (allowed values), ``applies`` (the
+    option only has an effect when another field has one of some values, e.g.
+    ``{"lr_schedule": ("exponential",)}``; a value away from the default is
+    refused otherwise) and ``cli: False`` (not exposed as an option).
     """
     return field(default=default, metadata={"help": help, **meta})
 
@@ -29,8 +33,33 @@ def option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
+INT_LIMIT = 1_000_000
+"""Largest value of an integer option that declares no ``max`` of its own: no size or count
+of this library needs more, and larger values only reach the allocator."""
+
+
+def _kind(f: dataclasses.Field) -> str:
+    """"int", "float", "str", "bool" (the annotation without ``| None``) or ""."""
+    annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    return annotation.replace(" | None", "").strip()
+
+
+def _check_number(f: dataclasses.Field, kind: str, value: Any) -> None:
+    name = option_name(f.name)
+    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            example = f" (the default is {f.default})" if f.default is not None else ""
+            raise ConfigError(f"{name} must be a finite number, got {value}; give a finite "
+                              f"value{example}")
+
+
 def validate(config: Any) -> None:
-    """Check every field of a config dataclass against its bounds and choices."""
+    """Check every field of a config dataclass: type, finiteness, bounds, choices and
+    whether it applies."""
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         if value is None:
@@ -40,12 +69,26 @@ def validate(config: Any) -> None:
         choices = meta.get("choices")
         if choices is not None and value not in choices:
             raise ConfigError(f"{name} {value!r} is not valid; choose one of: {', '.join(choices)}")
+        kind = _kind(f)
+        if kind in ("int", "float"):
+            _check_number(f, kind, value)
         if "min" in meta and value < meta["min"]:
             raise ConfigError(f"{name} must be at least {meta['min']}, got {value}")
         if "open_min" in meta and value <= meta["open_min"]:
             raise ConfigError(f"{name} must be greater than {meta['open_min']}, got {value}")
-        if "max" in meta and value > meta["max"]:
-            raise ConfigError(f"{name} must be at most {meta['max']}, got {value}")
+        upper = meta.get("max", INT_LIMIT if kind == "int" else None)
+        if upper is not None and value > upper:
+            raise ConfigError(f"{name} must be at most {upper}, got {value}")
+    for f in dataclasses.fields(config):
+        applies = f.metadata.get("applies")
+        if not applies or getattr(config, f.name) == f.default:
+            continue
+        for other, values in applies.items():
+            if getattr(config, other) not in values:
+                raise ConfigError(
+                    f"{option_name(f.name)} only applies with {option_name(other)} "
+                    f"{' or '.join(values)} (got {getattr(config, other)}); drop "
+                    f"{option_name(f.name)} or set {option_name(other)} {values[0]}")
 
 
 def from_dict(cls: type, values: dict[str, Any]) -> Any:
@@ -66,10 +109,11 @@ class TrainConfig:
     data_root: str | None = option(None, "directory holding the data set's files "
                                          "(Fashion-MNIST is found on its own when installed)")
     max_train: int | None = option(None, "keep at most this many training images "
-                                         "(seeded, stratified)", min=1)
-    image_size: int | None = option(None, "resize side for CelebA and image folders", min=8)
+                                         "(seeded, stratified)", min=1, max=10**9)
+    image_size: int | None = option(None, "resize side for CelebA and image folders", min=8,
+                                    max=1024)
     labels: int | None = option(None, "semi-supervised models: number of labelled training "
-                                      "images (default all)", min=1,
+                                      "images (default all)", min=1, max=10**9,
                                 plans=("semi-supervised",))
     labelled_fraction: float | None = option(None, "semi-supervised models: fraction of "
                                                    "training images labelled, in (0, 1]",
@@ -82,10 +126,22 @@ class TrainConfig:
     lr_schedule: str = option("constant", "learning-rate schedule over epochs",
                               choices=LR_SCHEDULES)
     lr_decay: float = option(0.97, "per-epoch factor of the exponential schedule",
-                             open_min=0.0, max=1.0)
+                             open_min=0.0, max=1.0, applies={"lr_schedule": ("exponential",)})
     elbo: str | None = option(None, "ELBO estimator: trace (Trace_ELBO), meanfield "
                                     "(analytic KL where known), enum (TraceEnum_ELBO); "
                                     "default: the model's own", choices=ELBOS)
-    num_particles: int = option(1, "samples per datum in the ELBO estimate", min=1)
-    seed: int = option(0, "random seed (same seed, same numbers on CPU)", min=0)
+    num_particles: int = option(1, "samples per datum in the ELBO estimate", min=1,
+                                max=10_000)
+    seed: int = option(0, "random seed (same seed, same numbers on CPU)", min=0,
+                       max=2**32 - 1)
     device: str = option("cpu", "torch device, e.g. cpu or cuda:0")
+    checkpoint_every: int | None = option(None, "also write the checkpoint every N training "
+                                                "steps, so that a kill loses at most N steps "
+                                                "(default: after every epoch only)", min=1)
+
+
+RESUMABLE_OPTIONS = ("epochs", "lr", "clip_norm", "lr_schedule", "lr_decay", "device",
+                     "checkpoint_every")
+"""Training options a resumed run may change; every change of one that alters the numbers
+(lr, clip_norm, the schedule) is recorded in config.json with the epoch it took effect.
+Any other changed option is refused."""

@@ -72,9 +72,12 @@ class ModelConfig:
     likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
     hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer",
                              min=1)
-    mixture_components: int = option(10, "components of the mixture prior", min=1)
-    guide_rank: int = option(2, "rank of the low-rank guide", min=1)
-    flow_layers: int = option(2, "number of flows of the flow guide", min=1)
+    mixture_components: int = option(10, "components of the mixture prior", min=1,
+                                     applies={"prior": ("mixture",)})
+    guide_rank: int = option(2, "rank of the low-rank guide", min=1,
+                             applies={"guide": ("lowrank",)})
+    flow_layers: int = option(2, "number of flows of the flow guide", min=1, max=64,
+                              applies={"guide": ("flow",)})
 
 
 @dataclass
