@@ -12,6 +12,7 @@ notebook can do exactly what the command line does::
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,26 @@ import pyro
 import torch
 from pyro import poutine
 
-from pyro_vaes.config import TrainConfig, from_dict, validate
+from pyro_vaes.config import RESUMABLE_OPTIONS, TrainConfig, from_dict, option_name, validate
 from pyro_vaes.data import load_dataset
-from pyro_vaes.errors import CheckpointError, ConfigError
+from pyro_vaes.errors import (
+    CheckpointError,
+    ConfigError,
+    PyroVAEsError,
+    TrainingDiverged,
+    TrainingInterrupted,
+)
 from pyro_vaes.figures import save_image_grid, save_loss_curves
 from pyro_vaes.inference import (
     importance_log_likelihood,
 )
 from pyro_vaes.models import DataInfo, LatentVariableModel, build_model, model_class
 from pyro_vaes.models.base import Batch
-from pyro_vaes.runs import RunDirectory
-from pyro_vaes.training import Trainer, load_checkpoint, resolve_device, save_checkpoint
+from pyro_vaes.outputs import check_writable_directory
+from pyro_vaes.runs import RunDirectory, RunLock
+from pyro_vaes.training import Trainer, faults, load_checkpoint, resolve_device, save_checkpoint
 from pyro_vaes.training.distributed import DistributedContext
+from pyro_vaes.training.trainer import describe_position
 
 
 @dataclass
@@ -44,6 +53,7 @@ class Run:
     train_config: TrainConfig
     history: list[dict[str, Any]] = field(default_factory=list)
     _splits: Any = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def splits(self) -> Any:
@@ -60,7 +70,7 @@ class Run:
         """What config.json and the checkpoint hold."""
         return {"model": self.model_name, "model_config": self.model.config_dict(),
                 "train": dataclasses.asdict(self.train_config),
-                "data_info": self.model.data_info.to_dict()}
+                "data_info": self.model.data_info.to_dict(), "changes": list(self.changes)}
 
 
 def load_splits(config: TrainConfig) -> Any:
@@ -71,7 +81,7 @@ def load_splits(config: TrainConfig) -> Any:
 
 # -- training ---------------------------------------------------------------------------
 class _EpochWriter:
-    """Callback: metrics line, TensorBoard scalars and checkpoint after each epoch."""
+    """Callback: metrics line and TensorBoard scalars after each epoch."""
 
     def __init__(self, run: Run, tensorboard: bool) -> None:
         self.run = run
@@ -88,13 +98,19 @@ class _EpochWriter:
                 if key != "epoch":
                     self.writer.add_scalar(key, value, record["epoch"])
             self.writer.flush()
-        save_checkpoint(self.run.directory.checkpoint,
-                        {"config": self.run.config_dict(),
-                         "state_dict": self.run.model.state_dict(), **trainer.state_dict()})
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def _checkpointer(run: Run) -> Any:
+    """The trainer's checkpointer: the run's config and weights beside the trainer state."""
+    def save(state: dict[str, Any]) -> None:
+        save_checkpoint(run.directory.checkpoint, {"config": run.config_dict(),
+                                                   "state_dict": run.model.state_dict(),
+                                                   **state})
+    return save
 
 
 def _check_checkpoint_model(checkpoint: dict[str, Any], model_name: str, path: Path) -> None:
@@ -104,63 +120,307 @@ def _check_checkpoint_model(checkpoint: dict[str, Any], model_name: str, path: P
                               f"use `pyro-vaes train {saved} --resume` or another --out")
 
 
+_RECORDED = ("model", "model_config", "train", "data_info")
+
+
+def _check_config_json(directory: RunDirectory, saved: dict[str, Any]) -> None:
+    """Refuse a config.json that disagrees with the checkpoint it describes (it is a copy
+    for people to read; an edit to it would otherwise be silently ignored)."""
+    written = directory.read_config()
+    if written is None:
+        return
+    saved = json.loads(json.dumps(saved))
+    if written.get("model", saved["model"]) != saved["model"]:
+        raise CheckpointError(f"{directory.config} names model '{written['model']}' but "
+                              f"{directory.checkpoint} holds a '{saved['model']}' run; "
+                              f"config.json only records the checkpoint's settings: restore it "
+                              f"(or delete it) and train a new run to change the model")
+    differing = []
+    for section in _RECORDED[1:]:
+        mine, theirs = written.get(section, saved[section]), saved[section]
+        if isinstance(mine, dict) and isinstance(theirs, dict):
+            differing += [option_name(k) for k in sorted(set(mine) | set(theirs))
+                          if mine.get(k) != theirs.get(k)]
+        elif mine != theirs:
+            differing.append(section)
+    if differing:
+        raise CheckpointError(f"{directory.config} differs from {directory.checkpoint} in "
+                              f"{', '.join(differing)}; config.json only records the "
+                              f"checkpoint's settings: restore it (or delete it) and pass "
+                              f"changes on the command line")
+
+
+def _fits_in_memory(model: torch.nn.Module, device: torch.device, what: str) -> None:
+    """Refuse a model whose parameters, gradients and Adam moments cannot fit."""
+    need = 4 * sum(p.numel() * p.element_size() for p in model.parameters())
+    if device.type == "cuda":
+        available = torch.cuda.mem_get_info(device)[0]
+    else:
+        try:
+            with open("/proc/meminfo") as handle:
+                fields = dict(line.split(":", 1) for line in handle)
+            available = int(fields["MemAvailable"].split()[0]) * 1024
+        except (OSError, KeyError, ValueError):
+            return
+    if need > available:
+        raise ConfigError(f"{what}: training needs about {need / 2**30:.1f} GiB for its "
+                          f"parameters, gradients and optimiser state, more than the "
+                          f"{available / 2**30:.1f} GiB available; choose smaller sizes "
+                          f"(e.g. --latent-dim, --hidden-dim)")
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, MemoryError | torch.OutOfMemoryError) or (
+        isinstance(error, RuntimeError) and "alloc" in str(error))
+
+
+def _build(model_name: str, data_info: DataInfo, options: dict[str, Any], elbo: str | None,
+           device: torch.device) -> LatentVariableModel:
+    """build_model, with an allocation failure turned into one line naming the sizes."""
+    try:
+        model = build_model(model_name, data_info, dict(options), elbo=elbo)
+    except (MemoryError, RuntimeError) as error:
+        if not _is_out_of_memory(error):
+            raise
+        raise ConfigError(f"model '{model_name}' with these options does not fit in memory; "
+                          f"choose smaller sizes (e.g. --latent-dim, --hidden-dim)") from None
+    _fits_in_memory(model, device, f"model '{model_name}' with these options")
+    return model
+
+
+def _early_model_check(model_name: str, model_options: dict[str, Any]) -> None:
+    """Validate a model's options before any data is loaded (unknown names, bounds)."""
+    cls = model_class(model_name)
+    names = {f.name for f in dataclasses.fields(cls.config_class)}
+    unknown = sorted(set(model_options) - names)
+    if unknown:
+        raise ConfigError(f"model '{model_name}' has no option {option_name(unknown[0])}; see "
+                          f"`pyro-vaes train {model_name} --help`")
+    validate(from_dict(cls.config_class, model_options))
+
+
 def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | None = None,
           train_config: TrainConfig | None = None, resume: bool = False,
           tensorboard: bool = False, progress: bool = False, figures: bool = True,
           plan_options: dict[str, Any] | None = None) -> Run:
     """Train a model and write its run directory (or continue one with ``resume``).
 
-    On resume the saved options are used; only ``train_config.epochs`` (the
-    total to reach), ``device`` and the progress bar may change. Everything is
-    validated (options, data, checkpoint) before any file is written.
+    Everything is validated (options, output directory, data, model) before any file is
+    written. With ``resume`` the run continues from its checkpoint with its saved options:
+    ``train_config.epochs`` is the total to reach, and the fields of ``train_config`` set
+    away from their defaults and every entry of ``model_options`` are requested changes,
+    allowed or refused as :func:`resume` says.
     """
     train_config = train_config or TrainConfig()
-    validate(train_config)
-    model_class(model_name)
-    checkpoint = None
     if resume:
-        directory = RunDirectory.open(out)
-        checkpoint = load_checkpoint(directory.checkpoint)
-        _check_checkpoint_model(checkpoint, model_name, directory.checkpoint)
-        saved = from_dict(TrainConfig, checkpoint["config"]["train"])
-        saved.epochs, saved.device = train_config.epochs, train_config.device
-        train_config = saved
-        model_options = checkpoint["config"]["model_config"]
-        if checkpoint["epoch"] >= train_config.epochs:
-            raise ConfigError(f"{out} has already trained {checkpoint['epoch']} epochs; "
-                              f"pass --epochs larger than that to continue")
-    resolve_device(train_config.device)
+        defaults = dataclasses.asdict(TrainConfig())
+        requested = {k: v for k, v in dataclasses.asdict(train_config).items()
+                     if k != "epochs" and v != defaults[k]}
+        return resume_run(out, model_name, epochs=train_config.epochs,
+                          options={**(model_options or {}), **requested},
+                          tensorboard=tensorboard, progress=progress, figures=figures,
+                          plan_options=plan_options)
+    validate(train_config)
+    _early_model_check(model_name, dict(model_options or {}))
+    RunDirectory.check_new(out)
+    return _train(model_name, Path(out), dict(model_options or {}), train_config,
+                  tensorboard=tensorboard, progress=progress, figures=figures,
+                  plan_options=plan_options)
+
+
+def _merge_requested(saved_train: TrainConfig, saved_model: dict[str, Any], model_name: str,
+                     options: dict[str, Any], where: Path
+                     ) -> tuple[TrainConfig, dict[str, Any]]:
+    """The saved options with the requested resumable changes applied, and those changes;
+    refuses (listing them) requested values of any other option that differ from the run's."""
+    cls = model_class(model_name)
+    model_fields = {f.name for f in dataclasses.fields(cls.config_class)}
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(options) - model_fields - train_fields)
+    if unknown:
+        raise ConfigError(f"model '{model_name}' has no option {option_name(unknown[0])}; see "
+                          f"`pyro-vaes train {model_name} --help`")
+    merged = dataclasses.replace(saved_train)
+    changes: dict[str, Any] = {}
+    refused = []
+    for name, value in options.items():
+        saved = saved_model.get(name) if name in model_fields else getattr(saved_train, name)
+        if value == saved or (name in model_fields and name not in saved_model):
+            continue
+        if name in model_fields or name not in RESUMABLE_OPTIONS:
+            refused.append(f"{option_name(name)} {value} (the run has {saved})")
+            continue
+        changes[name] = {"from": saved, "to": value}
+        setattr(merged, name, value)
+    if refused:
+        allowed = ", ".join(option_name(n) for n in RESUMABLE_OPTIONS)
+        raise ConfigError(f"--resume cannot change {'; '.join(refused)}: drop "
+                          f"{'it' if len(refused) == 1 else 'them'} to continue the run in "
+                          f"{where} (a resume may change only {allowed}), or train a new run "
+                          f"with another --out")
+    if merged.lr_schedule != "exponential" and "lr_decay" not in options:
+        merged.lr_decay = TrainConfig().lr_decay
+    return merged, changes
+
+
+def resume_run(out: str | Path, model_name: str | None = None, *, epochs: int | None = None,
+               options: dict[str, Any] | None = None, tensorboard: bool = False,
+               progress: bool = False, figures: bool = True,
+               plan_options: dict[str, Any] | None = None) -> Run:
+    """Continue the run in ``out`` from its checkpoint (mid-epoch checkpoints included).
+
+    ``epochs``: the total to reach (default: the run's own). ``options``: option values
+    asked for by name (``{"lr": 1e-3}``); values equal to the run's are fine, the
+    resumable ones (:data:`pyro_vaes.config.RESUMABLE_OPTIONS`: the learning rate, the
+    gradient clipping, the schedule, the device, the epochs, the checkpoint interval)
+    take effect from the checkpoint on and are recorded in config.json under "changes"
+    with the epoch (and step) they took effect; any other differing value is refused
+    with the list of what differs. A directory holding an unstarted run (killed before
+    its first checkpoint) is started from its beginning, with the options of its
+    config.json when it has one.
+    """
+    root = Path(out)
+    directory = RunDirectory(root)
+    options = dict(options or {})
+    if root.is_dir() and not directory.checkpoint.exists() and directory.is_unstarted():
+        return _restart_unstarted(directory, model_name, epochs, options, tensorboard=tensorboard,
+                                  progress=progress, figures=figures, plan_options=plan_options)
+    directory = RunDirectory.open(root)
+    checkpoint = load_checkpoint(directory.checkpoint)
+    saved = checkpoint["config"]
+    model_name = model_name or saved["model"]
+    _check_checkpoint_model(checkpoint, model_name, directory.checkpoint)
+    _check_config_json(directory, saved)
+    try:
+        saved_train = from_dict(TrainConfig, saved["train"])
+        validate(saved_train)
+    except (TypeError, PyroVAEsError) as error:
+        raise CheckpointError(f"{directory.checkpoint}: its training options are not valid "
+                              f"({error}); train a new run") from None
+    train_config, changes = _merge_requested(saved_train, dict(saved["model_config"]),
+                                             model_name, options, root)
+    if epochs is not None:
+        if epochs != saved_train.epochs:
+            changes["epochs"] = {"from": saved_train.epochs, "to": epochs}
+        train_config.epochs = epochs
+    validate(train_config)
+    if checkpoint["epoch"] >= train_config.epochs:
+        raise ConfigError(f"{out} has already trained {checkpoint['epoch']} epochs; "
+                          f"pass --epochs larger than that to continue")
+    check_writable_directory(root)
+    RunLock.check_free(root)
+    history = list(saved.get("changes", []))
+    if changes:
+        position = checkpoint.get("position", {})
+        history.append({"epoch": checkpoint["epoch"] + 1, "step": position.get("batch", 0),
+                        "changed": changes})
+    return _train(model_name, root, dict(saved["model_config"]), train_config,
+                  checkpoint=checkpoint, changes=history,
+                  restart_schedule=bool({"lr", "lr_schedule", "lr_decay"} & set(changes)),
+                  tensorboard=tensorboard, progress=progress, figures=figures,
+                  plan_options=plan_options)
+
+
+def _restart_unstarted(directory: RunDirectory, model_name: str | None, epochs: int | None,
+                       options: dict[str, Any], **kwargs: Any) -> Run:
+    """Start again a run that never wrote a checkpoint, from its config.json if any."""
+    written = directory.read_config() or {}
+    saved_model = written.get("model")
+    if model_name is not None and saved_model not in (None, model_name):
+        raise CheckpointError(f"{directory.config} is for a '{saved_model}' run, not "
+                              f"'{model_name}'; use `pyro-vaes train {saved_model} --resume` "
+                              f"or another --out")
+    model_name = model_name or saved_model
+    if not isinstance(model_name, str):
+        raise CheckpointError(f"{directory.root} holds no checkpoint and no config.json naming "
+                              f"its model; start it with `pyro-vaes train MODEL --out "
+                              f"{directory.root}`")
+    model_fields = {f.name for f in dataclasses.fields(model_class(model_name).config_class)}
+    model_options = {**dict(written.get("model_config") or {}),
+                     **{k: v for k, v in options.items() if k in model_fields}}
+    model_options = {k: v for k, v in model_options.items() if k in model_fields}
+    train_values = {**dict(written.get("train") or {}),
+                    **{k: v for k, v in options.items() if k not in model_fields}}
+    if epochs is not None:
+        train_values["epochs"] = epochs
+    try:
+        train_config = from_dict(TrainConfig, train_values)
+    except TypeError as error:
+        raise CheckpointError(f"{directory.config}: not a run configuration ({error}); "
+                              f"delete it and train again") from None
+    validate(train_config)
+    _early_model_check(model_name, model_options)
+    RunDirectory.check_new(directory.root)
+    return _train(model_name, directory.root, model_options, train_config, **kwargs)
+
+
+def _train(model_name: str, root: Path, model_options: dict[str, Any], train_config: TrainConfig,
+           *, checkpoint: dict[str, Any] | None = None,
+           changes: list[dict[str, Any]] | None = None, restart_schedule: bool = False,
+           tensorboard: bool, progress: bool, figures: bool,
+           plan_options: dict[str, Any] | None) -> Run:
+    """Build everything, then (and only then) write: lock, checkpoint, config.json, epochs."""
+    device = resolve_device(train_config.device)
     context = DistributedContext.from_environment()
     pyro.set_rng_seed(train_config.seed)
     splits = load_splits(train_config)
     data_info = DataInfo.from_splits(splits)
     elbo_name = train_config.elbo or model_class(model_name).default_elbo
-    model = build_model(model_name, data_info, dict(model_options or {}), elbo=elbo_name)
-    if checkpoint is None:
-        RunDirectory.check_new(out)
-        directory = RunDirectory(Path(out))
-    else:
-        model.load_state_dict(checkpoint["state_dict"])
-    run = Run(directory, model, model_name, train_config, _splits=splits)
-    trainer = Trainer(model, splits, train_config, progress=progress and context.is_main,
-                      plan_options=plan_options)
+    directory = RunDirectory(root)
+    model = _build(model_name, data_info, model_options, elbo_name, device)
     if checkpoint is not None:
-        trainer.load_state_dict(checkpoint)
-    writer = None
-    if context.is_main:
-        if checkpoint is None:
-            RunDirectory.create(out)
-        else:
-            directory.truncate_metrics(trainer.epoch)
-        directory.write_config(run.config_dict())
-        writer = _EpochWriter(run, tensorboard)
-        trainer.callbacks.append(writer)
+        try:
+            model.load_state_dict(checkpoint["state_dict"])
+        except RuntimeError as error:
+            raise CheckpointError(f"{directory.checkpoint}: weights do not fit model "
+                                  f"'{model_name}' ({str(error).splitlines()[0]}); train a new "
+                                  f"run") from None
+    run = Run(directory, model, model_name, train_config, _splits=splits,
+              changes=list(changes or []))
     try:
+        trainer = Trainer(model, splits, train_config, progress=progress and context.is_main,
+                          plan_options=plan_options)
+    except (MemoryError, RuntimeError) as error:
+        if not _is_out_of_memory(error):
+            raise
+        raise ConfigError(f"model '{model_name}' with these options does not fit in memory; "
+                          f"choose smaller sizes") from None
+    if checkpoint is not None:
+        try:
+            trainer.load_state_dict(checkpoint)
+        except (KeyError, ValueError, TypeError, RuntimeError) as error:
+            raise CheckpointError(f"{directory.checkpoint}: its training state does not fit "
+                                  f"this run ({type(error).__name__}); train a new run"
+                                  ) from None
+        if restart_schedule:
+            trainer.restart_schedule()
+    lock = writer = None
+    try:
+        if context.is_main:
+            if checkpoint is None:
+                directory = RunDirectory.create(root)
+            lock = directory.lock()
+            faults.reached("run-created", 1)
+            if checkpoint is not None:
+                directory.truncate_metrics(trainer.epoch)
+            trainer.checkpointer = _checkpointer(run)
+            writer = _EpochWriter(run, tensorboard)
+            trainer.callbacks.append(writer)
+        if checkpoint is None:
+            trainer.save_checkpoint()          # resumable from before the first step
+        if context.is_main:
+            directory.write_config(run.config_dict())
         run.history = trainer.fit()
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(_stopped(trainer, run)) from None
+    except TrainingDiverged as error:
+        raise TrainingDiverged(f"{error}; {_stopped(trainer, run, diverged=True)}") from None
     finally:
         if writer is not None:
             writer.close()
-        context.barrier()
+        if lock is not None:
+            lock.release()
+    context.barrier()
     if not context.is_main:
         return run
     if figures:
@@ -168,16 +428,39 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
     return run
 
 
+def _stopped(trainer: Trainer, run: Run, diverged: bool = False) -> str:
+    """Where training stopped, what the checkpoint keeps and how to go on (one line)."""
+    root = run.directory.root
+    command = f"pyro-vaes train {run.model_name} --out {root} --resume"
+    if trainer.last_checkpoint is None:
+        return (f"{root} has no checkpoint yet; run the same `pyro-vaes train` command again "
+                f"to start it")
+    kept = f"{run.directory.checkpoint} keeps {describe_position(*trainer.last_checkpoint)}"
+    if diverged:
+        return (f"{kept}, the last good state: resume with a lower --lr (or with --clip-norm), "
+                f"e.g. `{command} --lr {run.train_config.lr / 10:g}`")
+    return (f"stopped at {describe_position(trainer.epoch, trainer.batch_index)}; {kept}: "
+            f"continue with `{command}`")
+
+
 # -- loading ----------------------------------------------------------------------------
 def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = None) -> Run:
-    """Load a run directory's model in evaluation mode."""
+    """Load a run directory's model in evaluation mode (refusing, in one line, a checkpoint
+    that is not a valid pyro_vaes checkpoint or that disagrees with its config.json)."""
     directory = RunDirectory.open(path)
     checkpoint = load_checkpoint(directory.checkpoint, map_location=resolve_device(device))
     config = checkpoint["config"]
     if expect_model is not None:
         _check_checkpoint_model(checkpoint, expect_model, directory.checkpoint)
-    data_info = DataInfo.from_dict(config["data_info"])
-    model = build_model(config["model"], data_info, dict(config["model_config"]))
+    _check_config_json(directory, config)
+    try:
+        data_info = DataInfo.from_dict(config["data_info"])
+        model = build_model(config["model"], data_info, dict(config["model_config"]))
+        train_config = from_dict(TrainConfig, config["train"])
+    except (TypeError, KeyError, ValueError, PyroVAEsError) as error:
+        raise CheckpointError(f"{directory.checkpoint}: its settings do not describe a valid "
+                              f"model ({str(error).splitlines()[0] if str(error) else error!r});"
+                              f" train a new run") from None
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as error:
@@ -185,9 +468,9 @@ def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = N
                               f"'{config['model']}' ({str(error).splitlines()[0]}); "
                               f"re-train the run") from None
     model.to(resolve_device(device)).eval()
-    train_config = from_dict(TrainConfig, config["train"])
     train_config.device = device
-    return Run(directory, model, config["model"], train_config, list(checkpoint["history"]))
+    return Run(directory, model, config["model"], train_config, list(checkpoint["history"]),
+               changes=list(config.get("changes", [])))
 
 
 # -- evaluation -------------------------------------------------------------------------
@@ -289,4 +572,4 @@ def render(model_name: str, out: str | Path, *, model_options: dict[str, Any] | 
 
 
 __all__ = ["Run", "TrainConfig", "evaluate", "importance_log_likelihood", "load_run",
-           "load_splits", "render", "sample", "train", "write_training_figures"]
+           "load_splits", "render", "resume_run", "sample", "train", "write_training_figures"]

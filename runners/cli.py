@@ -1,8 +1,15 @@
 """Entry point of the `pyro-vaes` console script.
 
-Errors a user can cause (bad options, missing or corrupt files, a checkpoint
-of another model) print one line, ``Error: ...``, to stderr and exit with
-code 2; no traceback.
+Exit codes:
+
+- 0: done.
+- 2: bad input (options, paths, missing or corrupt files, a checkpoint of another
+  model): one line, ``Error: ...``, on stderr naming the problem and the fix; no
+  traceback, nothing already written changed.
+- 3: training diverged (the loss became NaN or infinite): one line naming the epoch
+  and step; the last good checkpoint is kept, ``--resume`` with a lower ``--lr``.
+- 130: interrupted (Ctrl-C); the last completed checkpoint is kept.
+- 1: anything else (a bug: the traceback is printed).
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import sys
 
 import click
 
-from pyro_vaes.errors import PyroVAEsError
+from pyro_vaes.errors import PyroVAEsError, TrainingInterrupted
 from runners.analyze import analyze_group
 from runners.evaluate import evaluate_command
 from runners.intervene import intervene_group
@@ -42,8 +49,12 @@ def _one_line(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        result = cli.main(args=argv, prog_name="pyro-vaes", standalone_mode=False)
+        # make_context + invoke rather than cli.main: click's main turns Ctrl-C into
+        # "Aborted!" and exit code 1, and prints a blank line first.
+        with cli.make_context("pyro-vaes", args) as ctx:
+            result = cli.invoke(ctx)
         return result if isinstance(result, int) else 0
     except click.exceptions.Exit as done:
         return done.exit_code
@@ -56,12 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except PyroVAEsError as error:
         click.echo(f"Error: {_one_line(str(error))}", err=True)
-        return 2
-    except click.Abort:
-        click.echo("Aborted.", err=True)
-        return 1
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        return error.exit_code
+    except (KeyboardInterrupt, click.Abort) as interrupt:
+        message = _one_line(str(interrupt)) if isinstance(interrupt, TrainingInterrupted) else ""
+        click.echo(f"Interrupted{': ' + message if message else '.'}", err=True)
         return 130
 
 

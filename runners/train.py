@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from pyro_vaes import api
 from pyro_vaes.config import TrainConfig
@@ -18,6 +19,14 @@ from runners.options import field_options, pick
 
 def _default_out(model: str) -> Path:
     return Path("runs") / f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _given_on_command_line(values: dict[str, Any]) -> dict[str, Any]:
+    """The options the user typed (not those left at their defaults)."""
+    context = click.get_current_context()
+    return {key: value for key, value in values.items()
+            if context.get_parameter_source(key) in (ParameterSource.COMMANDLINE,
+                                                     ParameterSource.ENVIRONMENT)}
 
 
 def _train_fields_for(plan: str):
@@ -39,12 +48,19 @@ def make_train_command(name: str) -> click.Command:
         progress = values.pop("progress")
         if progress is None:
             progress = sys.stderr.isatty()
-        train_config = TrainConfig(**pick(TrainConfig, values))
-        model_options = pick(cls.config_class, values)
         plan_options = pick(plan_cls, values) if plan_cls else None
-        run = api.train(name, out, model_options=model_options, train_config=train_config,
-                        resume=resume, tensorboard=tensorboard, progress=progress,
-                        plan_options=plan_options)
+        if resume:
+            given = _given_on_command_line(values)
+            epochs = given.pop("epochs", None)
+            run = api.resume_run(out, name, epochs=epochs, options=given,
+                                 tensorboard=tensorboard, progress=progress,
+                                 plan_options=plan_options)
+        else:
+            train_config = TrainConfig(**pick(TrainConfig, values))
+            model_options = pick(cls.config_class, values)
+            run = api.train(name, out, model_options=model_options, train_config=train_config,
+                            tensorboard=tensorboard, progress=progress,
+                            plan_options=plan_options)
         if not DistributedContext.from_environment().is_main:
             return
         last = run.history[-1]
@@ -56,8 +72,11 @@ def make_train_command(name: str) -> click.Command:
         click.Option(["--out"], type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="run directory to write  [default: runs/MODEL-DATE-TIME]"),
         click.Option(["--resume"], is_flag=True, default=False,
-                     help="continue the run in --out from its checkpoint (its saved options are "
-                          "used; only --epochs, the total to reach, and --device may change)"),
+                     help="continue the run in --out from its last checkpoint with its saved "
+                          "options (--epochs: the total to reach; --lr, --clip-norm, "
+                          "--lr-schedule, --lr-decay, --device and --checkpoint-every may "
+                          "change, recorded in config.json; any other option given must equal "
+                          "the run's)"),
         click.Option(["--tensorboard"], is_flag=True, default=False,
                      help="also write TensorBoard event files into RUN/tensorboard"),
         click.Option(["--progress/--no-progress"], default=None,

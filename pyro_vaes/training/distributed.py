@@ -5,14 +5,17 @@ processes with ``RANK``/``WORLD_SIZE`` set. Each builds the same model and
 draws the same batch sequence (same seed); each process takes every P-th
 element of a batch, ``DistributedDataParallel`` around :class:`SVIObjective`
 averages the gradients, so one step sees the whole batch. Each rank draws its
-own Monte Carlo noise (torch seed + rank). Only rank 0 writes the run
-directory. Gloo is used on CPU, NCCL on CUDA.
+own Monte Carlo noise (torch seed + rank); a checkpoint keeps every rank's RNG
+state (gathered to every rank, written by rank 0), so a resume continues each
+rank's noise exactly. Only rank 0 writes the run directory. Gloo is used on CPU,
+NCCL on CUDA.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -74,6 +77,21 @@ class DistributedContext:
         tensor = torch.tensor(values, dtype=torch.float64)
         dist.all_reduce(tensor)
         return tensor.tolist()
+
+    def all_gather_object(self, value: Any) -> list[Any]:
+        """Every rank's ``value``, in rank order (``[value]`` in a single process)."""
+        if not self.enabled:
+            return [value]
+        gathered: list[Any] = [None] * self.world_size
+        dist.all_gather_object(gathered, value)
+        return gathered
+
+    def min_int(self, value: torch.Tensor) -> int:
+        """The smallest of every rank's integer scalar tensor (read on the host)."""
+        if self.enabled:
+            value = value.clone()
+            dist.all_reduce(value, op=dist.ReduceOp.MIN)
+        return int(value)
 
     def barrier(self) -> None:
         """Wait for every rank."""

@@ -3,16 +3,31 @@
 One epoch: for every batch, ``loss = objective(batch)``, backward, optional
 gradient clipping, an Adam step. After each epoch the validation ELBO is
 computed (under a forked RNG, so validation never changes the training
-randomness), the learning-rate schedule steps and the callbacks run
-(metrics log, TensorBoard, checkpoint, figures). ``state_dict()`` captures
-everything needed to resume bit-for-bit on CPU: optimiser, schedule, epoch,
-history, and the states of the global torch RNG and of the data generator.
+randomness), the learning-rate schedule steps, the callbacks run (metrics log,
+TensorBoard) and the checkpoint is written.
+
+Checkpoints are also written before the first step and every
+``config.checkpoint_every`` steps. ``state_dict()`` captures everything needed to
+resume bit-for-bit on CPU, from an epoch boundary or from the middle of an epoch:
+optimiser, schedule, epoch, history, the position in the epoch (batches consumed,
+the data generator's state at the epoch's start, the epoch's running loss) and the
+torch RNG state of every process (gathered from all ranks under DDP). A resume in
+the middle of an epoch regenerates the epoch's batches from the saved generator state
+and skips the consumed ones.
+
+A NaN or infinite loss stops training with :class:`TrainingDiverged` before any
+checkpoint can record the diverged state. The check keeps no per-step host sync
+on accelerators: the first bad step is noted on the device and read every
+``DIVERGENCE_CHECK_STEPS`` steps (every step on CPU, where reading is free), at
+the end of each epoch and before each checkpoint, which also checks that the
+parameters are finite.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any, Protocol
 
@@ -21,11 +36,15 @@ import torch
 from tqdm.auto import tqdm
 
 from pyro_vaes.config import TrainConfig
-from pyro_vaes.errors import ConfigError
+from pyro_vaes.errors import ConfigError, TrainingDiverged
 from pyro_vaes.inference import SVIObjective, make_elbo
 from pyro_vaes.models.base import LatentVariableModel
+from pyro_vaes.training import faults
 from pyro_vaes.training.distributed import DistributedContext
 from pyro_vaes.training.plans import PLANS
+
+DIVERGENCE_CHECK_STEPS = {"cpu": 1}
+"""Steps between two reads of the divergence flag, by device type (default 50)."""
 
 
 class Callback(Protocol):
@@ -46,21 +65,62 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Any:
-    """The per-epoch learning-rate schedule named in the config."""
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig,
+                   epochs: int | None = None) -> Any:
+    """The per-epoch learning-rate schedule named in the config (over ``epochs``, default
+    ``config.epochs``)."""
     if config.lr_schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer,
+                                                          T_max=epochs or config.epochs)
     if config.lr_schedule == "exponential":
         return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
     return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
+class DivergenceWatch:
+    """The first optimiser step whose loss was NaN or infinite, noted on the loss's device
+    without a host sync; read (and agreed on by every rank) only by :meth:`first_bad`."""
+
+    NONE = 2**62
+
+    def __init__(self, device: torch.device, distributed: DistributedContext) -> None:
+        self.first = torch.full((), self.NONE, dtype=torch.long, device=device)
+        self.distributed = distributed
+        self.every = DIVERGENCE_CHECK_STEPS.get(device.type, 50)
+
+    def observe(self, loss: torch.Tensor, step: int) -> None:
+        """Note ``step`` if its loss is not finite and no earlier step was."""
+        bad = ~torch.isfinite(loss.detach()) & (self.first == self.NONE)
+        self.first = torch.where(bad, step, self.first)
+
+    def due(self, step: int) -> bool:
+        return step % self.every == 0
+
+    def first_bad(self) -> int | None:
+        """The first bad step over every rank, or None."""
+        value = int(self.distributed.min_int(self.first))
+        return None if value == self.NONE else value
+
+
+def describe_position(epoch: int, batch: int) -> str:
+    """"the end of epoch 2", "step 5 of epoch 3" or "the start of training"."""
+    if batch:
+        return f"step {batch} of epoch {epoch + 1}"
+    return f"the end of epoch {epoch}" if epoch else "the start of training"
+
+
 class Trainer:
-    """Stochastic variational inference for one model on one data set."""
+    """Stochastic variational inference for one model on one data set.
+
+    ``checkpointer(state)`` receives :meth:`state_dict` whenever a checkpoint is due (before
+    the first step, every ``config.checkpoint_every`` steps, after every epoch); under DDP
+    pass it on rank 0 only (every rank takes part in gathering the state).
+    """
 
     def __init__(self, model: LatentVariableModel, splits: Any, config: TrainConfig, *,
                  callbacks: Iterable[Callback] = (), progress: bool = False,
-                 plan_options: dict[str, Any] | None = None) -> None:
+                 plan_options: dict[str, Any] | None = None,
+                 checkpointer: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.config = config
         self.distributed = DistributedContext.from_environment()
         self.device = self.distributed.device(resolve_device(config.device))
@@ -89,36 +149,96 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.callbacks = list(callbacks)
         self.progress = progress
+        self.checkpointer = checkpointer
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
+        # where we are: batches of the current epoch consumed, optimiser steps of the run
+        self.batch_index = 0
+        self.global_step = 0
+        self.last_checkpoint: tuple[int, int] | None = None   # (epoch, batch) last saved
+        self._epoch_data_state = self.generator.get_state()
+        self._epoch_first_step = 0
+        self._loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._count = 0
+        self._seconds = 0.0
+        self.watch = DivergenceWatch(self.device, self.distributed)
 
     # -- one epoch -----------------------------------------------------------------
     def train_epoch(self) -> float:
-        """One pass over the training batches; returns the mean loss per data point."""
+        """The rest of the current epoch's training batches (all of them unless resumed in
+        the middle); returns the epoch's mean loss per data point."""
         self.model.train()
-        total, count = 0.0, 0
-        batches = tqdm(self.plan.train_batches(self.generator), total=self.plan.num_train_batches(),
-                       desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
-                       disable=not self.progress)
-        for full_batch in batches:
+        if self.batch_index == 0:
+            self._epoch_data_state = self.generator.get_state()
+            self._epoch_first_step = self.global_step
+            self._loss_sum.zero_()
+            self._count, self._seconds = 0, 0.0
+        start = time.perf_counter()
+        batches = iter(self.plan.train_batches(self.generator))
+        if self.batch_index:  # resumed mid-epoch: replay the consumed batches' draws
+            with torch.random.fork_rng(devices=[]):
+                for _ in range(self.batch_index):
+                    next(batches)
+        bar = tqdm(batches, total=self.plan.num_train_batches(), initial=self.batch_index,
+                   desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
+                   disable=not self.progress)
+        for full_batch in bar:
+            self.batch_index += 1
             batch = self.distributed.shard(full_batch)
             if batch is None:
                 continue
-            loss = self.step_module(batch)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.config.clip_norm is not None:
-                torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.config.clip_norm)
-            self.optimizer.step()
-            value = float(loss.detach())
-            if value != value:  # NaN
-                raise FloatingPointError(f"loss became NaN at epoch {self.epoch + 1}; "
-                                         f"lower --lr or set --clip-norm")
-            total += value * batch.size
-            count += batch.size
-            batches.set_postfix(loss=f"{value:.2f}")
-        total, count = self.distributed.sum(total, count)
+            loss = self._step(batch)
+            if self.progress:
+                bar.set_postfix(loss=f"{float(loss):.2f}")
+            if self.watch.due(self.global_step):
+                self.check_finite()
+            every = self.config.checkpoint_every
+            if every and self.global_step % every == 0:
+                self._seconds += time.perf_counter() - start
+                start = time.perf_counter()
+                self.save_checkpoint()
+        self._seconds += time.perf_counter() - start
+        self.check_finite()
+        total, count = self.distributed.sum(float(self._loss_sum), self._count)
         return total / max(count, 1)
+
+    def _step(self, batch: Any) -> torch.Tensor:
+        """One optimiser step on one batch; returns the (detached) loss."""
+        loss = faults.poison(self.step_module(batch), self.global_step + 1)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.config.clip_norm)
+        self.optimizer.step()
+        self.global_step += 1
+        loss = loss.detach()
+        self.watch.observe(loss, self.global_step)
+        self._loss_sum += loss.double() * batch.size
+        self._count += batch.size
+        faults.reached("step", self.global_step)
+        return loss
+
+    def check_finite(self, parameters: bool = False) -> None:
+        """Raise :class:`TrainingDiverged` if a loss so far (or, with ``parameters``, a
+        parameter) is NaN or infinite."""
+        bad = self.watch.first_bad()
+        if bad is None and parameters:
+            finite = torch.stack([torch.isfinite(p).all() for p in self.objective.parameters()])
+            if not bool(finite.all()):
+                bad = self.global_step
+        if bad is None:
+            return
+        in_epoch = bad - self._epoch_first_step
+        raise TrainingDiverged(f"the training loss became NaN or infinite at step {in_epoch} "
+                               f"of epoch {self.epoch + 1} (step {bad} of the run)")
+
+    def save_checkpoint(self) -> None:
+        """Check that nothing diverged, then hand the state to the checkpointer."""
+        self.check_finite(parameters=True)
+        state = self.state_dict()
+        if self.checkpointer is not None:
+            self.checkpointer(state)
+        self.last_checkpoint = (self.epoch, self.batch_index)
 
     @torch.no_grad()
     def evaluate_elbo(self, split: str = "val", seed: int | None = None) -> float:
@@ -135,42 +255,97 @@ class Trainer:
         return total / max(count, 1)
 
     def fit(self) -> list[dict[str, Any]]:
-        """Train until ``config.epochs`` epochs are done (continuing after a resume)."""
+        """Train until ``config.epochs`` epochs are done (continuing after a resume).
+
+        A fresh trainer first writes a checkpoint of the untrained state, so that the run
+        can be resumed from its very first step.
+        """
         pyro.enable_validation(False)
+        with warnings.catch_warnings():
+            # a NaN loss ends training with one line (check_finite), not Pyro's warnings
+            warnings.filterwarnings("ignore", message="Encountered NaN", category=UserWarning)
+            return self._fit()
+
+    def _fit(self) -> list[dict[str, Any]]:
+        if self.last_checkpoint is None:
+            self.save_checkpoint()
         while self.epoch < self.config.epochs:
             on_epoch_start = getattr(self.model, "on_epoch_start", None)
             if callable(on_epoch_start):  # optional model hook, e.g. an annealing schedule
                 on_epoch_start(self.epoch, self.config.epochs)
-            start = time.perf_counter()
             train_loss = self.train_epoch()
-            seconds = time.perf_counter() - start
             val_elbo = self.evaluate_elbo("val")
             record = {"epoch": self.epoch + 1, "train_loss": train_loss, "val_elbo": val_elbo,
-                      "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds}
+                      "lr": self.optimizer.param_groups[0]["lr"], "seconds": self._seconds}
             self.scheduler.step()
             self.epoch += 1
+            self.batch_index = 0
             self.history.append(record)
             for callback in self.callbacks:
                 callback(self, record)
+            self.save_checkpoint()
         return self.history
 
     # -- resume ----------------------------------------------------------------------
+    def _rank_state(self) -> dict[str, Any]:
+        """This process's share of the state: RNG states and the epoch's running loss."""
+        state: dict[str, Any] = {"torch": torch.get_rng_state(),
+                                 "loss_sum": float(self._loss_sum), "count": self._count}
+        if self.device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
+
     def state_dict(self) -> dict[str, Any]:
-        """Everything but the model's weights needed to continue exactly where we are."""
+        """Everything but the model's weights needed to continue exactly where we are
+        (a collective call under DDP: every rank's share is gathered)."""
+        ranks = self.distributed.all_gather_object(self._rank_state())
         return {"optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
                 "epoch": self.epoch,
                 "history": list(self.history),
-                "rng": {"torch": torch.get_rng_state(), "data": self.generator.get_state()}}
+                "position": {"batch": self.batch_index, "global_step": self.global_step,
+                             "epoch_first_step": self._epoch_first_step,
+                             "epoch_data": self._epoch_data_state, "seconds": self._seconds},
+                "ranks": ranks,
+                "rng": {"torch": ranks[0]["torch"], "data": self.generator.get_state()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` saved."""
+        """Restore what :meth:`state_dict` saved (this rank's share on every rank)."""
+        ranks = state.get("ranks") or [{"torch": state["rng"]["torch"]}]
+        world = self.distributed.world_size
+        if "ranks" in state and len(ranks) != world:
+            raise ConfigError(f"the run was trained by {len(ranks)} process(es) and this is "
+                              f"{world}; resume it with the same number (torchrun "
+                              f"--nproc-per-node {len(ranks)}) to continue it exactly")
+        own = ranks[self.distributed.rank] if len(ranks) == world else ranks[0]
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
-        torch.set_rng_state(state["rng"]["torch"])
-        self.generator.set_state(state["rng"]["data"])
+        position = state.get("position", {})
+        self.batch_index = int(position.get("batch", 0))
+        self.global_step = int(position.get("global_step", 0))
+        self._epoch_first_step = int(position.get("epoch_first_step", self.global_step))
+        self._seconds = float(position.get("seconds", 0.0))
+        torch.set_rng_state(own["torch"])
+        if "cuda" in own and self.device.type == "cuda":
+            torch.cuda.set_rng_state(own["cuda"], self.device)
+        if self.batch_index:
+            self._epoch_data_state = position["epoch_data"]
+            self.generator.set_state(self._epoch_data_state)
+            self._loss_sum.fill_(float(own.get("loss_sum", 0.0)))
+            self._count = int(own.get("count", 0))
+        else:
+            self.generator.set_state(state["rng"]["data"])
+        self.last_checkpoint = (self.epoch, self.batch_index)
+
+    def restart_schedule(self) -> None:
+        """Start the learning-rate schedule afresh at the current epoch from ``config.lr``
+        (a resume changed the rate or the schedule); Adam's moments are kept."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"] = self.config.lr
+        self.scheduler = make_scheduler(self.optimizer, self.config,
+                                        epochs=max(1, self.config.epochs - self.epoch))
 
     def train_config_dict(self) -> dict[str, Any]:
         """The training config as a JSON-able dict."""
