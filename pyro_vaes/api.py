@@ -549,7 +549,8 @@ def render(model_name: str, out: str | Path, *, model_options: dict[str, Any] | 
     train_config = train_config or TrainConfig(max_train=64)
     pyro.set_rng_seed(train_config.seed)
     splits = load_splits(train_config)
-    model = build_model(model_name, DataInfo.from_splits(splits), dict(model_options or {}))
+    model = _build(model_name, DataInfo.from_splits(splits), dict(model_options or {}), None,
+                   torch.device("cpu"))
     batch = example_batch(model, splits)
     args = model.site_args(batch)
     out = Path(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pyro_vaes.errors import ConfigError
@@ -91,3 +91,32 @@ def check_new_files(paths: Iterable[str | Path], *, force: bool = False,
         more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
         raise ConfigError(f"{shown}{more} already exist{'s' if len(existing) == 1 else ''}; "
                           f"pass --force to overwrite, or choose another {option}")
+
+
+def write_staged(out: str | Path, produce: Callable[[Path], list[Path]], *,
+                 force: bool = False, option: str = "--out") -> list[Path]:
+    """Run ``produce(staging_dir)`` (it writes files whose names are known only once it
+    has run), then move its files into ``out``; if any would replace an existing file and
+    ``force`` is not given, refuse and leave ``out`` as it was. Returns the final paths of
+    the paths ``produce`` returned."""
+    out = Path(out)
+    check_writable_directory(out, option)
+    created = [d for d in (out, *out.parents) if not d.exists()]  # deepest first
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        written = produce(staging)
+        files = sorted(p for p in staging.rglob("*") if p.is_file())
+        targets = {p: out / p.relative_to(staging) for p in files}
+        check_new_files(targets.values(), force=force, option=option)
+        for source, target in targets.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for directory in created:
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return [out / Path(p).relative_to(staging) for p in written]

@@ -20,19 +20,31 @@ from pyro_vaes.analysis.influence import (
 )
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.figures import save_bar_chart, save_image_grid, save_line_plot
+from pyro_vaes.outputs import check_new_files
+from pyro_vaes.runs import RunDirectory
+from runners.options import FiniteFloat
+
+
+def _remember_force(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta["analyze.force"] = value
+    return value
+
 
 _common = [
     click.argument("run", type=click.Path(path_type=Path)),
+    click.option("--force", is_flag=True, default=False, expose_value=False,
+                 callback=_remember_force,
+                 help="overwrite the output files of an earlier call (never done otherwise)"),
     click.option("--split", type=click.Choice(["test", "val", "train"]), default="test",
                  show_default=True, help="images whose latents are analysed"),
     click.option("--limit", type=click.IntRange(min=2), default=10_000, show_default=True,
                  help="at most this many images of the split"),
-    click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                 help="random seed of the Monte Carlo estimates"),
+    click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0,
+                 show_default=True, help="random seed of the Monte Carlo estimates"),
     click.option("--device", default="cpu", show_default=True, help="torch device"),
 ]
 _selection = [
-    click.option("--threshold", type=float, default=0.5, show_default=True,
+    click.option("--threshold", type=FiniteFloat(min=0.0), default=0.5, show_default=True,
                  help="a factor is influential above this mutual information (nats)"),
     click.option("--top-k", type=click.IntRange(min=1), default=None, show_default="none",
                  help="take the k most informative factors instead of a threshold"),
@@ -53,6 +65,18 @@ def _analysis_dir(run: api.Run) -> Path:
     return path
 
 
+def _check_outputs(run: Path, *names: str) -> RunDirectory:
+    """Before any work: refuse to replace RUN/NAME files an earlier call wrote, unless
+    --force; make RUN/figures and RUN/analysis exist."""
+    directory = RunDirectory.open(run)
+    check_new_files([directory.root / name for name in names],
+                    force=click.get_current_context().meta.get("analyze.force", False),
+                    option="RUN")
+    directory.figures.mkdir(exist_ok=True)
+    (directory.root / "analysis").mkdir(exist_ok=True)
+    return directory
+
+
 def _label(factor: tuple[str, int], analysis) -> str:
     site, j = factor
     return f"{site}[{j}] {float(analysis.reports[site].mixture[j]):.2f}"
@@ -64,6 +88,7 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
                top_k: int | None) -> None:
     """Per-latent I(x; z_j): mixture estimate, moment-matched closed form, KL to the prior
     and active units, grouped by latent site; a table, a JSON file and a bar chart."""
+    _check_outputs(run, f"analysis/mi-{split}.json", f"figures/mi-{split}.png")
     loaded = api.load_run(run, device)
     analysis = analyse_latents(loaded.model, getattr(loaded.splits, split), limit=limit,
                                seed=seed, device=device)
@@ -105,6 +130,8 @@ def traverse_command(run: Path, split: str, limit: int, seed: int, device: str,
     """Traverse only the influential factors (rows) of a few images (one grid each)."""
     loaded = api.load_run(run, device)
     dataset = getattr(loaded.splits, split)
+    _check_outputs(run, *[f"figures/traverse-influential-{split}-{i}.png"
+                          for i in range(min(num_images, len(dataset)))])
     analysis = analyse_latents(loaded.model, dataset, limit=limit, seed=seed, device=device)
     factors = analysis.influential(threshold, top_k)
     if not factors:
@@ -136,6 +163,9 @@ def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
     of a linear classifier on the top-k posterior means as a function of k."""
     loaded = api.load_run(run, device)
     splits = loaded.splits
+    has_targets = getattr(splits, split).targets is not None
+    _check_outputs(run, f"figures/prune-{split}.png", f"analysis/prune-{split}.json",
+                   *([f"figures/prune-accuracy-{split}.png"] if has_targets else []))
     train = analyse_latents(loaded.model, splits.train, limit=train_limit, seed=seed,
                             device=device)
     ranking = train.ranking()

@@ -8,6 +8,9 @@ import click
 
 from pyro_vaes import api
 from pyro_vaes.interventions import KINDS, InterventionOptions, intervention
+from pyro_vaes.outputs import check_writable_directory, write_staged
+from pyro_vaes.runs import RunDirectory
+from runners.options import FiniteFloat
 
 _HELP = {
     "traverse": "Sweep latents (CCVAE: each characteristic latent between its two "
@@ -32,25 +35,31 @@ def make_intervene_command(kind: str) -> click.Command:
                   show_default=True, help="samples per row for generation")
     @click.option("--label", "labels", multiple=True,
                   help="label, attribute or class name to act on (repeat; default: all)")
-    @click.option("--span", type=click.FloatRange(min=0.0, min_open=True), default=2.0,
+    @click.option("--span", type=FiniteFloat(min=0.0, min_open=True), default=2.0,
                   show_default=True, help="how many prior standard deviations a traversal "
                                           "extends beyond its end points")
-    @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-                  help="random seed")
-    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+    @click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0,
+                  show_default=True, help="random seed")
+    @click.option("--out", type=click.Path(path_type=Path), default=None,
                   help="directory for the PNGs  [default: RUN/figures/interventions]")
+    @click.option("--force", is_flag=True, default=False,
+                  help="overwrite PNGs of an earlier call in the output directory (never "
+                       "done otherwise)")
     @click.option("--device", default="cpu", show_default=True, help="torch device")
     def command(run: Path, num_images: int, steps: int, num_samples: int,
                 labels: tuple[str, ...], span: float, seed: int, out: Path | None,
-                device: str) -> None:
+                force: bool, device: str) -> None:
+        out = out or RunDirectory.open(run).figures / "interventions"
+        check_writable_directory(out)
         loaded = api.load_run(run, device)
         fn = intervention(loaded.model_name, kind)
-        out = out or loaded.directory.figures / "interventions"
-        out.mkdir(parents=True, exist_ok=True)
         options = InterventionOptions(num_images=num_images, steps=steps,
                                       num_samples=num_samples, labels=list(labels), span=span,
                                       seed=seed)
-        for path in fn(loaded, out, options):
+        # The grids' names are known only once drawn: draw into a staging directory, then
+        # move them in, refusing (without --force) to replace a file already there.
+        for path in write_staged(out, lambda staging: fn(loaded, staging, options),
+                                 force=force):
             click.echo(f"written {path}")
 
     return command

@@ -9,6 +9,7 @@ library and the command line refuse the same values with the same words.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -55,3 +56,17 @@ def pick(cls: type, values: dict[str, Any]) -> dict[str, Any]:
     """The entries of ``values`` that are fields of ``cls``."""
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in values.items() if k in names}
+
+
+class FiniteFloat(click.FloatRange):
+    """A float in a range, refusing NaN and infinities (which compare False with any
+    bound, so click.FloatRange lets them through)."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)

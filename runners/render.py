@@ -10,6 +10,7 @@ import click
 from pyro_vaes import api
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.models import MODELS
+from pyro_vaes.outputs import check_new_files, check_writable_directory
 from runners.options import field_options, pick
 
 
@@ -17,19 +18,25 @@ def make_render_command(name: str) -> click.Command:
     """The `render NAME` command with the model's options."""
     cls = MODELS[name]
 
-    def callback(out: Path, formats: tuple[str, ...], data: str, data_root: str | None,
-                 **values: Any) -> None:
+    def callback(out: Path, formats: tuple[str, ...], force: bool, data: str,
+                 data_root: str | None, **values: Any) -> None:
+        formats = formats or ("svg", "png")
+        check_writable_directory(out)
+        check_new_files([out / f"{name}-{role}.{fmt}" for role in ("model", "guide")
+                         for fmt in formats] + [out / f"{name}-shapes.txt"], force=force)
         written = api.render(name, out, model_options=pick(cls.config_class, values),
                              train_config=TrainConfig(data=data, data_root=data_root,
                                                       max_train=64),
-                             formats=formats or ("svg", "png"))
+                             formats=formats)
         for path in written:
             click.echo(f"written {path}")
 
     params: list[click.Parameter] = [
-        click.Option(["--out"], type=click.Path(file_okay=False, path_type=Path),
+        click.Option(["--out"], type=click.Path(path_type=Path),
                      default=Path("renders"), show_default=True,
                      help="directory for MODEL-model.svg, MODEL-guide.svg, MODEL-shapes.txt"),
+        click.Option(["--force"], is_flag=True, default=False,
+                     help="overwrite drawings of an earlier call (never done otherwise)"),
         click.Option(["--format", "formats"], type=click.Choice(["svg", "png", "pdf"]),
                      multiple=True, help="image formats (repeat)  [default: svg and png]"),
         click.Option(["--data"], default="digits", show_default=True,

@@ -54,12 +54,14 @@ def _folder(root: str | None, seed: int, mt: int | None, size: int | None) -> Da
 class _Entry(NamedTuple):
     description: str
     load: Callable[[str | None, int, int | None, int | None], DataSplits]
+    uses_root: bool = True
 
 
 _REGISTRY: dict[str, _Entry] = {
     "digits": _Entry(
         "scikit-learn 8x8 handwritten digits, 1797 images, 10 classes (default; no files needed)",
         _digits,
+        uses_root=False,
     ),
     "fashion-mnist": _Entry(
         "Fashion-MNIST 28x28 clothing, 70000 images, 10 classes (IDX files; the installed "
@@ -77,10 +79,12 @@ _REGISTRY: dict[str, _Entry] = {
     "shapes": _Entry(
         "procedural 64x64 shapes, 46080 images, factors shape/scale/rotation/pos_x/pos_y",
         _shapes(False),
+        uses_root=False,
     ),
     "shapes-small": _Entry(
         "procedural 32x32 shapes, 1296 images, same factors with fewer levels (for tests)",
         _shapes(True),
+        uses_root=False,
     ),
     "celeba": _Entry(
         "CelebA aligned faces, 64x64 RGB, 40 binary attributes (local copy, needs --data-root)",
@@ -126,6 +130,9 @@ def load_dataset(
     ``image_size`` resizes (or, for shapes, renders) square images of that side.
     """
     entry = _entry(name)
+    if root is not None and not entry.uses_root:
+        raise ConfigError(f"--data-root is not used by --data {name} (it needs no files); "
+                          f"drop --data-root, or choose a data set read from files")
     check_max_train(max_train)
     check_image_size(image_size)
     return entry.load(root, seed, max_train, image_size)

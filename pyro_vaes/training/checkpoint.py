@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +89,13 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"{path}: no checkpoint there; give a run directory written by "
                               f"`pyro-vaes train`")
     try:
-        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": refused below
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # noqa: BLE001 - every way a foreign file fails to load
         # torch's own message may advise loading with weights_only=False; never repeat it.
         kind = ("it holds Python objects other than tensors and plain containers"
-                if "weights_only" in str(error) or "Unpickl" in type(error).__name__
+                if "Unsupported global" in str(error)
                 else "it is corrupt, truncated or not a torch file")
         raise _not_ours(path, f"not a readable checkpoint ({kind})") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:

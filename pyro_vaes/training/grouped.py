@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from pyro_vaes.data import GroupSampler, group_ids
+from pyro_vaes.errors import ConfigError
 from pyro_vaes.models.base import Batch
 
 SUBSETS = ("seen", "heldout", "all")
@@ -45,6 +46,19 @@ class GroupedPlan:
         self.groups_per_batch = config.groups_per_batch or max(1, batch_size // high)
         self.holdout = torch.tensor(sorted(getattr(model, "holdout_groups", ())),
                                     dtype=torch.long)
+        self._check_group_sizes(low, config.max_group_size)
+
+    def _check_group_sizes(self, low: int, high: int | None) -> None:
+        """Refuse group sizes no training group reaches (they would silently be capped)."""
+        _, ids = self.members("train", "seen")
+        if len(ids) == 0:
+            return
+        largest = int(torch.unique(ids, return_counts=True)[1].max())
+        for name, size in (("--group-size", low), ("--max-group-size", high)):
+            if size is not None and size > largest:
+                raise ConfigError(f"{name} {size} is larger than every group of --group-by "
+                                  f"{self.group_by} in the training data (the largest has "
+                                  f"{largest} images); choose {name} at most {largest}")
 
     def members(self, split: str, subset: str = "seen") -> tuple[torch.Tensor, torch.Tensor]:
         """Positions in ``split`` of the images of a subset of groups, and their group ids."""
