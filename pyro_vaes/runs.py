@@ -33,6 +33,9 @@ from pyro_vaes.errors import CheckpointError
 from pyro_vaes.outputs import check_writable_directory
 from pyro_vaes.training.checkpoint import TEMPORARY_PATTERN, remove_stale_temporaries
 
+_PARTIAL = (".config.json-*.part", ".metrics.jsonl-*.part")
+"""Temporary files of :func:`write_atomically` in a run directory (removed under the lock)."""
+
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` by ``text`` through a temporary file, so a kill never leaves it half
@@ -144,7 +147,7 @@ class RunDirectory:
         for entry in self.root.iterdir():
             if entry.name in (".lock", "config.json", "tensorboard"):
                 continue
-            if entry.match(TEMPORARY_PATTERN) or entry.match(".config.json-*.part"):
+            if any(entry.match(pattern) for pattern in (TEMPORARY_PATTERN, *_PARTIAL)):
                 continue
             if entry == self.figures and entry.is_dir() and not any(entry.iterdir()):
                 continue
@@ -198,8 +201,9 @@ class RunDirectory:
         lock = RunLock(self.root)
         lock.acquire()
         remove_stale_temporaries(self.root)
-        for stale in self.root.glob(".config.json-*.part"):
-            stale.unlink(missing_ok=True)
+        for pattern in _PARTIAL:
+            for stale in self.root.glob(pattern):
+                stale.unlink(missing_ok=True)
         return lock
 
     def read_config(self) -> dict[str, Any] | None:

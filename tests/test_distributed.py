@@ -24,6 +24,7 @@ def _torchrun(*args: str, timeout: int = 300, fault: str | None = None
                           text=True, timeout=timeout, env=env)
 
 
+@pytest.mark.slow
 def test_ranks_stay_in_sync_and_learn(tmp_path):
     result = _torchrun(str(ROOT / "tests" / "ddp_worker.py"), str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -41,6 +42,7 @@ def test_ranks_stay_in_sync_and_learn(tmp_path):
     assert rank0["history"][0]["train_loss"] == rank1["history"][0]["train_loss"]
 
 
+@pytest.mark.slow
 def test_cli_under_torchrun_writes_one_run_directory(tmp_path):
     out = tmp_path / "run"
     result = _torchrun("-m", "runners.cli", "train", "vae", "--epochs", "2", "--max-train",
