@@ -14,12 +14,14 @@ from pyro_vaes import api
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--split", type=click.Choice(["test", "val", "train"]), default="test",
               show_default=True, help="which split to evaluate on")
-@click.option("--num-samples", "-k", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--num-samples", "-k", type=click.IntRange(min=1, max=100_000), default=100,
+              show_default=True,
               help="importance samples K per data point for the log-likelihood estimate")
-@click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1, max=1_000_000), default=256,
+              show_default=True,
               help="data points per evaluation batch")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="random seed of the estimates")
+@click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0,
+              show_default=True, help="random seed of the estimates")
 @click.option("--device", default="cpu", show_default=True, help="torch device")
 def evaluate_command(run: Path, split: str, num_samples: int, batch_size: int, seed: int,
                      device: str) -> None:

@@ -160,6 +160,8 @@ CASES = [
     ("sample {w}/edited", "config.json names model 'm2'"),
     ("evaluate {w}/edited", "config.json names model 'm2'"),
     ("sample {w}/wrong-weights", "weights do not fit model 'vae'"),
+    ("evaluate {w}/run --seed 99999999999999999999", "is not in the range"),
+    ("evaluate {w}/run -k 100000000", "is not in the range"),
     ("sample {w}/not-a-run", "no checkpoint.pt in it"),
     ("sample {w}/no-such-run", "no such run directory"),
     # outputs of sample, intervene, analyze and render never replace a file without --force
