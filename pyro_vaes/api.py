@@ -209,7 +209,7 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
     written. With ``resume`` the run continues from its checkpoint with its saved options:
     ``train_config.epochs`` is the total to reach, and the fields of ``train_config`` set
     away from their defaults and every entry of ``model_options`` are requested changes,
-    allowed or refused as :func:`resume` says.
+    allowed or refused as :func:`resume_run` says.
     """
     train_config = train_config or TrainConfig()
     if resume:
@@ -241,11 +241,13 @@ def _merge_requested(saved_train: TrainConfig, saved_model: dict[str, Any], mode
         raise ConfigError(f"model '{model_name}' has no option {option_name(unknown[0])}; see "
                           f"`pyro-vaes train {model_name} --help`")
     merged = dataclasses.replace(saved_train)
+    model_defaults = dataclasses.asdict(cls.config_class())
     changes: dict[str, Any] = {}
     refused = []
     for name, value in options.items():
-        saved = saved_model.get(name) if name in model_fields else getattr(saved_train, name)
-        if value == saved or (name in model_fields and name not in saved_model):
+        saved = (saved_model.get(name, model_defaults[name]) if name in model_fields
+                 else getattr(saved_train, name))
+        if value == saved:
             continue
         if name in model_fields or name not in RESUMABLE_OPTIONS:
             refused.append(f"{option_name(name)} {value} (the run has {saved})")
