@@ -197,9 +197,9 @@ class Trainer:
                 self.check_finite()
             every = self.config.checkpoint_every
             if every and self.global_step % every == 0:
-                self._seconds += time.perf_counter() - start
-                start = time.perf_counter()
+                self._seconds += time.perf_counter() - start   # saved with the checkpoint
                 self.save_checkpoint()
+                start = time.perf_counter()                    # writing it is not training
         self._seconds += time.perf_counter() - start
         self.check_finite()
         total, count = self.distributed.sum(float(self._loss_sum), self._count)
