@@ -18,8 +18,9 @@ def option(default: Any, help: str, **meta: Any) -> Any:
     """A dataclass field with its command-line help and validation metadata.
 
     ``meta`` may hold ``min`` (inclusive lower bound), ``max``, ``open_min``
-    (exclusive lower bound), ``choices`` (allowed values) and ``cli: False``
-    (not exposed as an option).
+    (exclusive lower bound), ``choices`` (allowed values), ``cli: False``
+    (not exposed as an option) and ``aliases`` (older spellings the command
+    line still accepts).
     """
     return field(default=default, metadata={"help": help, **meta})
 
@@ -74,6 +75,17 @@ class TrainConfig:
     labelled_fraction: float | None = option(None, "semi-supervised models: fraction of "
                                                    "training images labelled, in (0, 1]",
                                              open_min=0.0, max=1.0, plans=("semi-supervised",))
+    labelled_repeats: int = option(1, "semi-supervised models: times each labelled image is used "
+                                      "per epoch, its batches spread evenly among the unlabelled "
+                                      "ones; 1 is the papers' objective (every image counted "
+                                      "once), N > 1 weights the labelled term N times", min=1,
+                                   plans=("semi-supervised",))
+    labelled_batch_every: int | None = option(None, "semi-supervised models: oversample instead: "
+                                                    "one labelled batch after every N unlabelled "
+                                                    "batches, cycling through the labelled set "
+                                                    "(the schedule of earlier versions, N = 1)",
+                                              min=1, plans=("semi-supervised",),
+                                              aliases=("--supervised-every",))
     epochs: int = option(50, "number of passes over the training set", min=1)
     batch_size: int = option(64, "images per batch", min=1)
     lr: float = option(2e-3, "Adam learning rate", open_min=0.0)

@@ -83,6 +83,8 @@ class Trainer:
         self.plan = PLANS[model.plan](model, splits, batch_size=config.batch_size,
                                       device=self.device, labels=config.labels,
                                       labelled_fraction=config.labelled_fraction,
+                                      labelled_repeats=config.labelled_repeats,
+                                      labelled_batch_every=config.labelled_batch_every,
                                       seed=config.seed, **(plan_options or {}))
         self.optimizer = torch.optim.Adam(self.objective.parameters(), lr=config.lr)
         self.scheduler = make_scheduler(self.optimizer, config)

@@ -28,4 +28,3 @@ class CCVAEConfig(ModelConfig):
                                       "(z_c detached inside its numerator, as the public code), "
                                       "none (no detach), all (weight held constant)",
                                 choices=WEIGHT_DETACH)
-    supervised_every: int = option(1, "unlabelled batches between two labelled batches", min=1)

@@ -25,7 +25,6 @@ class PartedConfig(ModelConfig):
                               "goes unpenalised", min=0.0, max=1.0)
     alpha: float = option(50.0, "weight of the supervised term alpha * log q(c | x) on "
                                 "labelled images", min=0.0)
-    supervised_every: int = option(1, "unlabelled batches between two labelled batches", min=1)
     slope_start: float = option(1.0, "slope of the attention sigmoid at the first epoch",
                                 open_min=0.0)
     slope_end: float = option(8.0, "slope of the attention sigmoid at the last epoch (and for "
