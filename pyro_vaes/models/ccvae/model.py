@@ -35,6 +35,7 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
+from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.likelihoods import build_likelihood
@@ -46,7 +47,19 @@ from pyro_vaes.models.ccvae.objective import supervised_bound
 from pyro_vaes.nets import make_decoder, make_encoder
 
 ENUMERATE = {"enumerate": "parallel"}
+DEFAULT_STYLE_DIM = 10
 _PLATE_WARNING = r'at model site "(z_s|x)", possibly invalid dependency'
+
+
+def style_dim(config: CCVAEConfig, num_characteristic: int) -> int:
+    """Size of z_s: ``--latent-dim`` minus the L characteristic latents (default style 10)."""
+    if config.latent_dim is None:
+        return DEFAULT_STYLE_DIM
+    if config.latent_dim <= num_characteristic:
+        raise ConfigError(f"--latent-dim {config.latent_dim} leaves no style dimension after the "
+                          f"{num_characteristic} characteristic latents (one per label); give "
+                          f"--latent-dim of at least {num_characteristic + 1}")
+    return config.latent_dim - num_characteristic
 
 
 class CCVAE(LatentVariableModel):
@@ -68,7 +81,8 @@ class CCVAE(LatentVariableModel):
         super().__init__(config, data_info)
         self.label_space = LabelSpace.from_data(data_info, config.label_kind)
         self.label_kind = self.label_space.kind
-        size, style = self.label_space.size, config.latent_dim
+        size, style = self.label_space.size, style_dim(config, self.label_space.size)
+        self.style_dim = style
         shape = data_info.image_shape
         self.encoder = encoder or make_encoder(shape, config.hidden_dim)
         feature_dim = getattr(self.encoder, "feature_dim", config.hidden_dim)
@@ -87,7 +101,8 @@ class CCVAE(LatentVariableModel):
         """The base checks, and that the data has the labels ``--label-kind`` asks for."""
         super().check_compatible(config, elbo, data_info)
         if data_info is not None:
-            LabelSpace.from_data(data_info, config.label_kind)
+            space = LabelSpace.from_data(data_info, config.label_kind)
+            style_dim(config, space.size)
 
     # -- the pieces of the story ------------------------------------------------------
     def label_prior(self) -> dist.TorchDistribution:
@@ -114,7 +129,7 @@ class CCVAE(LatentVariableModel):
                                                torch.Tensor]:
         """q(z | x) parameters split as (loc_c, scale_c, loc_s, scale_s)."""
         loc, scale = self.posterior.loc_scale(self.encoder(x))
-        split = [self.label_space.size, self.config.latent_dim]
+        split = [self.label_space.size, self.style_dim]
         loc_c, loc_s = loc.split(split, -1)
         scale_c, scale_s = scale.split(split, -1)
         return loc_c, scale_c, loc_s, scale_s

@@ -10,10 +10,17 @@ from pyro_vaes.models.base import ModelConfig
 
 @dataclass
 class PartedConfig(ModelConfig):
-    """Sizes of z and u, the penalty, the supervised weight, the attention slope, the extras."""
+    """Sizes of u and z, the penalty, the supervised weight, the attention slope, the extras.
 
-    latent_dim: int = option(6, "dimension of the class-independent latent z", min=1)
-    class_dim: int = option(10, "dimension of the class-related latent u", min=1)
+    ``latent_dim`` is the total size of the continuous latent, as for every model:
+    u has ``class_dim`` dimensions and z the other ``latent_dim - class_dim``.
+    """
+
+    latent_dim: int = option(16, "total size of the continuous latent (u, z): the "
+                                 "class-related u has --class-dim dimensions, the "
+                                 "class-independent z the rest", min=2)
+    class_dim: int = option(10, "dimensions of the class-related latent u (the "
+                                "class-independent z gets --latent-dim minus these)", min=1)
     prior: str = option("mixture", "prior of u: the class-conditional Gaussian mixture, one "
                                    "component per class (z's prior is N(0, I))",
                         choices=("mixture",))

@@ -74,14 +74,14 @@ class PartedVAE(LatentVariableModel):
         features = getattr(self.encoder, "feature_dim", config.hidden_dim)
         self.classifier = nn.Linear(features, self.num_classes)
         self.attention = ClassAttention(self.num_classes, features)
+        self.z_dim = config.latent_dim - config.class_dim
         self.u_head = DiagonalNormalGuide(features, config.class_dim)
-        self.z_head = DiagonalNormalGuide(features, config.latent_dim)
-        self.decoder = make_decoder(config.latent_dim + config.class_dim, shape,
-                                    config.hidden_dim)
+        self.z_head = DiagonalNormalGuide(features, self.z_dim)
+        self.decoder = make_decoder(config.latent_dim, shape, config.hidden_dim)
         # The mixture's weights are the fixed class prior pi (uniform, not learned).
         self.u_prior = GaussianMixturePrior(config.class_dim, self.num_classes,
                                             learn_weights=False)
-        self.z_prior = StandardNormalPrior(config.latent_dim)
+        self.z_prior = StandardNormalPrior(self.z_dim)
         self.likelihood = build_likelihood(config.likelihood)
         self.register_buffer("train_slope", torch.tensor(float(config.slope_start)))
         self.register_buffer("steps", torch.tensor(0, dtype=torch.long))
@@ -89,8 +89,12 @@ class PartedVAE(LatentVariableModel):
     @classmethod
     def check_compatible(cls, config: Any, elbo: str | None = None,
                          data_info: DataInfo | None = None) -> None:
-        """Also refuse a mixture whose size is not the number of classes."""
+        """Also refuse an empty z and a mixture whose size is not the number of classes."""
         super().check_compatible(config, elbo, data_info)
+        if config.class_dim >= config.latent_dim:
+            raise ConfigError(f"--class-dim {config.class_dim} leaves no class-independent "
+                              f"dimension of --latent-dim {config.latent_dim}; make --latent-dim "
+                              f"larger than --class-dim")
         if data_info is not None and config.mixture_components is not None \
                 and config.mixture_components != data_info.num_classes:
             raise ConfigError(f"mixture_components {config.mixture_components} must equal the "
