@@ -44,6 +44,7 @@ class Run:
     train_config: TrainConfig
     history: list[dict[str, Any]] = field(default_factory=list)
     _splits: Any = None
+    best_epoch_summary: str = ""
 
     @property
     def splits(self) -> Any:
@@ -70,8 +71,21 @@ def load_splits(config: TrainConfig) -> Any:
 
 
 # -- training ---------------------------------------------------------------------------
+BEST_CHECKPOINT = "best.pt"
+CHECKPOINTS = ("last", "best")
+
+
+def checkpoint_path(directory: RunDirectory, which: str = "last") -> Path:
+    """RUN/checkpoint.pt (the last epoch) or RUN/best.pt (the best epoch by the run's
+    ``--early-stop-on`` measure; same format)."""
+    if which not in CHECKPOINTS:
+        raise ConfigError(f"checkpoint {which!r} is not one of: {', '.join(CHECKPOINTS)}")
+    return directory.checkpoint if which == "last" else directory.root / BEST_CHECKPOINT
+
+
 class _EpochWriter:
-    """Callback: metrics line, TensorBoard scalars and checkpoint after each epoch."""
+    """Callback: metrics line, TensorBoard scalars and checkpoint after each epoch (and
+    RUN/best.pt when the epoch is the best so far)."""
 
     def __init__(self, run: Run, tensorboard: bool) -> None:
         self.run = run
@@ -88,9 +102,11 @@ class _EpochWriter:
                 if key != "epoch":
                     self.writer.add_scalar(key, value, record["epoch"])
             self.writer.flush()
-        save_checkpoint(self.run.directory.checkpoint,
-                        {"config": self.run.config_dict(),
-                         "state_dict": self.run.model.state_dict(), **trainer.state_dict()})
+        checkpoint = {"config": self.run.config_dict(),
+                      "state_dict": self.run.model.state_dict(), **trainer.state_dict()}
+        save_checkpoint(self.run.directory.checkpoint, checkpoint)
+        if trainer.early_stopping.improved:
+            save_checkpoint(checkpoint_path(self.run.directory, "best"), checkpoint)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -104,6 +120,16 @@ def _check_checkpoint_model(checkpoint: dict[str, Any], model_name: str, path: P
                               f"use `pyro-vaes train {saved} --resume` or another --out")
 
 
+def _refuse_stopped(checkpoint: dict[str, Any], out: str | Path) -> None:
+    """A run that early stopping ended has nothing left to continue."""
+    state = checkpoint.get("early_stopping")
+    if state and state["patience"] is not None \
+            and state["epochs_without_improvement"] >= state["patience"]:
+        raise ConfigError(f"{out} stopped early at epoch {checkpoint['epoch']} ({state['patience']}"
+                          f" epochs without a better {state['measure']}); its best weights are "
+                          f"in {BEST_CHECKPOINT}: evaluate it with --checkpoint best")
+
+
 def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | None = None,
           train_config: TrainConfig | None = None, resume: bool = False,
           tensorboard: bool = False, progress: bool = False, figures: bool = True,
@@ -112,7 +138,9 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
 
     On resume the saved options are used; only ``train_config.epochs`` (the
     total to reach), ``device`` and the progress bar may change. Everything is
-    validated (options, data, checkpoint) before any file is written.
+    validated (options, data, checkpoint) before any file is written. With
+    ``train_config.patience`` training stops early; RUN/best.pt always holds the
+    best epoch by ``train_config.early_stop_on`` (see ``load_run(which="best")``).
     """
     train_config = train_config or TrainConfig()
     validate(train_config)
@@ -129,6 +157,7 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
         if checkpoint["epoch"] >= train_config.epochs:
             raise ConfigError(f"{out} has already trained {checkpoint['epoch']} epochs; "
                               f"pass --epochs larger than that to continue")
+        _refuse_stopped(checkpoint, out)
     resolve_device(train_config.device)
     context = DistributedContext.from_environment()
     pyro.set_rng_seed(train_config.seed)
@@ -157,6 +186,7 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
         trainer.callbacks.append(writer)
     try:
         run.history = trainer.fit()
+        run.best_epoch_summary = trainer.early_stopping.describe()
     finally:
         if writer is not None:
             writer.close()
@@ -169,19 +199,26 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
 
 
 # -- loading ----------------------------------------------------------------------------
-def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = None) -> Run:
-    """Load a run directory's model in evaluation mode."""
+def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = None,
+             which: str = "last") -> Run:
+    """Load a run directory's model in evaluation mode: the weights of its last epoch
+    (``which="last"``, RUN/checkpoint.pt) or of its best one (``"best"``, RUN/best.pt);
+    ``run.history`` ends at that epoch."""
     directory = RunDirectory.open(path)
-    checkpoint = load_checkpoint(directory.checkpoint, map_location=resolve_device(device))
+    path_of = checkpoint_path(directory, which)
+    if which == "best" and not path_of.is_file():
+        raise CheckpointError(f"{path_of}: no best checkpoint in this run (written by versions "
+                              f"that track the best epoch); use --checkpoint last")
+    checkpoint = load_checkpoint(path_of, map_location=resolve_device(device))
     config = checkpoint["config"]
     if expect_model is not None:
-        _check_checkpoint_model(checkpoint, expect_model, directory.checkpoint)
+        _check_checkpoint_model(checkpoint, expect_model, path_of)
     data_info = DataInfo.from_dict(config["data_info"])
     model = build_model(config["model"], data_info, dict(config["model_config"]))
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as error:
-        raise CheckpointError(f"{directory.checkpoint}: weights do not fit model "
+        raise CheckpointError(f"{path_of}: weights do not fit model "
                               f"'{config['model']}' ({str(error).splitlines()[0]}); "
                               f"re-train the run") from None
     model.to(resolve_device(device)).eval()

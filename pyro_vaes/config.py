@@ -57,6 +57,7 @@ def from_dict(cls: type, values: dict[str, Any]) -> Any:
 
 ELBOS = ("trace", "meanfield", "enum")
 LR_SCHEDULES = ("constant", "cosine", "exponential")
+EARLY_STOP_MEASURES = ("val_elbo", "val_accuracy")
 
 
 @dataclass
@@ -86,7 +87,17 @@ class TrainConfig:
                                                     "(the schedule of earlier versions, N = 1)",
                                               min=1, plans=("semi-supervised",),
                                               aliases=("--supervised-every",))
-    epochs: int = option(50, "number of passes over the training set", min=1)
+    epochs: int = option(50, "number of passes over the training set (the most, with "
+                             "--patience)", min=1)
+    patience: int | None = option(None, "stop after this many epochs in a row without a new best "
+                                        "--early-stop-on (default: train all --epochs); the best "
+                                        "epoch's weights are kept in RUN/best.pt either way",
+                                  min=1)
+    early_stop_on: str | None = option(None, "validation measure that --patience and RUN/best.pt "
+                                             "follow: val_elbo or val_accuracy; default: "
+                                             "val_accuracy for models that predict labels (m2, "
+                                             "ccvae, parted), val_elbo otherwise",
+                                       choices=EARLY_STOP_MEASURES)
     batch_size: int = option(64, "images per batch", min=1)
     lr: float = option(2e-3, "Adam learning rate", open_min=0.0)
     clip_norm: float | None = option(None, "clip the gradient norm to this value",

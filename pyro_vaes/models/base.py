@@ -172,6 +172,13 @@ class LatentVariableModel(nn.Module):
         """
         return negative_elbo(elbo, self.model, self.guide, *self.site_args(batch)) / batch.size
 
+    def objective_terms(self, elbo: Any, batch: Batch) -> dict[str, torch.Tensor]:
+        """The training objective's terms other than the ELBO, each a per-data-point mean on
+        ``batch`` (labels attached where the data has them), keyed by a name that says what
+        it is; logged as ``val_<name>`` beside ``val_elbo``. Penalties are reported as the
+        positive amount the objective subtracts, other terms as the value it adds."""
+        return {}
+
     @torch.no_grad()
     def log_likelihood_sums(self, batches: Any, num_samples: int) -> tuple[float, float, int]:
         """Sums over ``batches`` of the ELBO and the K-sample importance-weighted log p(x) per

@@ -1,9 +1,10 @@
 """The SVI loop: batches from a plan, the loss from :class:`SVIObjective`, Adam.
 
 One epoch: for every batch, ``loss = objective(batch)``, backward, optional
-gradient clipping, an Adam step. After each epoch the validation ELBO is
-computed (under a forked RNG, so validation never changes the training
-randomness), the learning-rate schedule steps and the callbacks run
+gradient clipping, an Adam step. After each epoch the validation measures are
+computed (the ELBO, the objective's other terms, label accuracy; under a forked
+RNG, so validation never changes the training randomness), the learning-rate
+schedule steps and the callbacks run
 (metrics log, TensorBoard, checkpoint, figures). ``state_dict()`` captures
 everything needed to resume bit-for-bit on CPU: optimiser, schedule, epoch,
 history, and the states of the global torch RNG and of the data generator.
@@ -25,7 +26,9 @@ from pyro_vaes.errors import ConfigError
 from pyro_vaes.inference import SVIObjective, make_elbo
 from pyro_vaes.models.base import LatentVariableModel
 from pyro_vaes.training.distributed import DistributedContext
+from pyro_vaes.training.early_stopping import EarlyStopping, check_measure, default_measure
 from pyro_vaes.training.plans import PLANS
+from pyro_vaes.training.validation import EpochProgress, validation_record
 
 
 class Callback(Protocol):
@@ -89,6 +92,9 @@ class Trainer:
         self.optimizer = torch.optim.Adam(self.objective.parameters(), lr=config.lr)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.generator = torch.Generator().manual_seed(config.seed)
+        measure = config.early_stop_on or default_measure(model)
+        check_measure(measure, model)
+        self.early_stopping = EarlyStopping(measure, config.patience)
         self.callbacks = list(callbacks)
         self.progress = progress
         self.epoch = 0
@@ -123,37 +129,39 @@ class Trainer:
         return total / max(count, 1)
 
     @torch.no_grad()
-    def evaluate_elbo(self, split: str = "val", seed: int | None = None) -> float:
-        """Mean ELBO per data point on a split (unlabelled form), under a forked RNG."""
+    def validate(self, split: str = "val", seed: int | None = None) -> dict[str, float]:
+        """``val_elbo`` (the ELBO itself), the objective's other terms and, for models that
+        predict labels, ``val_accuracy`` on a split, under a forked RNG
+        (:mod:`pyro_vaes.training.validation`)."""
         self.model.eval()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed + 1 if seed is None else seed)
-            total, count = 0.0, 0
-            for batch in self.plan.eval_batches(split):
-                unlabelled = type(batch)(batch.x, None, batch.mask, batch.extra)
-                total += -float(self.objective(unlabelled)) * batch.size
-                count += batch.size
+            record = validation_record(self.model, self.elbo, self.plan.eval_batches(split))
         self.model.train()
-        return total / max(count, 1)
+        return record
 
     def fit(self) -> list[dict[str, Any]]:
-        """Train until ``config.epochs`` epochs are done (continuing after a resume)."""
+        """Train until ``config.epochs`` epochs are done or early stopping says stop
+        (continuing after a resume)."""
         pyro.enable_validation(False)
-        while self.epoch < self.config.epochs:
+        progress = EpochProgress(self.config.epochs, self.epoch, enabled=self.progress)
+        while self.epoch < self.config.epochs and not self.early_stopping.stopped:
             on_epoch_start = getattr(self.model, "on_epoch_start", None)
             if callable(on_epoch_start):  # optional model hook, e.g. an annealing schedule
                 on_epoch_start(self.epoch, self.config.epochs)
             start = time.perf_counter()
             train_loss = self.train_epoch()
             seconds = time.perf_counter() - start
-            val_elbo = self.evaluate_elbo("val")
-            record = {"epoch": self.epoch + 1, "train_loss": train_loss, "val_elbo": val_elbo,
+            record = {"epoch": self.epoch + 1, "train_loss": train_loss, **self.validate("val"),
                       "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds}
             self.scheduler.step()
             self.epoch += 1
+            self.early_stopping.update(record)
             self.history.append(record)
+            progress.show(record)
             for callback in self.callbacks:
                 callback(self, record)
+        progress.close()
         return self.history
 
     # -- resume ----------------------------------------------------------------------
@@ -163,6 +171,7 @@ class Trainer:
                 "scheduler": self.scheduler.state_dict(),
                 "epoch": self.epoch,
                 "history": list(self.history),
+                "early_stopping": self.early_stopping.state_dict(),
                 "rng": {"torch": torch.get_rng_state(), "data": self.generator.get_state()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -171,6 +180,8 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
+        if "early_stopping" in state:  # absent from checkpoints of earlier versions
+            self.early_stopping.load_state_dict(state["early_stopping"])
         torch.set_rng_state(state["rng"]["torch"])
         self.generator.set_state(state["rng"]["data"])
 

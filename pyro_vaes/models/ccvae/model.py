@@ -186,7 +186,19 @@ class CCVAE(LatentVariableModel):
             warnings.filterwarnings("ignore", message=_PLATE_WARNING, category=RuntimeWarning)
             return negative_elbo(elbo, self.model, self.guide, x) / batch.size
 
+    def objective_terms(self, elbo: pyro.infer.ELBO, batch: Batch) -> dict[str, torch.Tensor]:
+        """``supervised_bound``: the labelled objective L(x, y) per image (on a batch with
+        labels), which replaces the ELBO on labelled images."""
+        if batch.y is None:
+            return {}
+        return {"supervised_bound": supervised_bound(self, batch.x, batch.y).mean()}
+
     # -- using a trained model --------------------------------------------------------
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Most probable labels under q(y | z_c) at the posterior mean of z_c: class indices
+        (B,) or 0/1 attributes (B, L)."""
+        return self.classifier.predict(self.encode(x)[0])
+
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """{"z_c": posterior mean of z_c, "z_s": posterior mean of z_s}."""
         loc_c, _, loc_s, _ = self.encode(x)

@@ -119,6 +119,14 @@ class M2(LatentVariableModel):
             loss = loss - self.config.aux_weight * log_qy_x.mean()
         return loss
 
+    def objective_terms(self, elbo: pyro.infer.ELBO, batch: Batch) -> dict[str, torch.Tensor]:
+        """``aux_classification``: alpha * mean log q(y | x), the term added per labelled
+        image (on a batch with labels)."""
+        if batch.y is None or self.config.aux_weight == 0:
+            return {}
+        log_qy_x = self.classify(self.encoder(batch.x)).log_prob(batch.y)
+        return {"aux_classification": self.config.aux_weight * log_qy_x.mean()}
+
     # -- using a trained model --------------------------------------------------------
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """argmax_y q(y | x)."""

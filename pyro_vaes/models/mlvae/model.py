@@ -123,6 +123,13 @@ class MLVAE(LatentVariableModel):
             mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
         return x, mask.to(torch.bool)
 
+    def objective_terms(self, elbo: Any, batch: Batch) -> dict[str, torch.Tensor]:
+        """With --style-beta != 1 the training objective weights the style KL by beta_s:
+        ``style_beta_weighted_elbo`` per group."""
+        if self.config.style_beta == 1.0:
+            return {}
+        return {"style_beta_weighted_elbo": -self.loss(elbo, batch)}
+
     # -- using a trained model -------------------------------------------------------
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Posterior means of content and style for single images (B, C, H, W), each alone."""

@@ -208,7 +208,31 @@ class PartedVAE(LatentVariableModel):
                                 max_continuous=config.capacity_continuous,
                                 max_discrete=config.capacity_discrete)
 
+    def objective_terms(self, elbo: Any, batch: Batch) -> dict[str, torch.Tensor]:
+        """The terms the loss adds to -ELBO, per image: ``bhattacharyya_penalty`` (gamma_bc x
+        hinge, subtracted), ``aux_classification`` (alpha * mean log q(y | x), added on
+        labelled images), and, when switched on, ``capacity_penalty`` and
+        ``batch_entropy_penalty`` (both subtracted)."""
+        config = self.config
+        terms: dict[str, torch.Tensor] = {}
+        if config.gamma_bc > 0:
+            terms["bhattacharyya_penalty"] = config.gamma_bc * self.bhattacharyya_penalty()
+        h = self.encoder(batch.x)
+        logits = self.class_logits(h)
+        if batch.y is not None and config.alpha > 0:
+            terms["aux_classification"] = (config.alpha * dist.Categorical(logits=logits)
+                                           .log_prob(batch.y).mean())
+        if config.capacity_weight > 0:
+            terms["capacity_penalty"] = config.capacity_weight * self.capacity_term(h, logits)
+        if config.entropy_weight > 0:
+            terms["batch_entropy_penalty"] = config.entropy_weight * batch_entropy_terms(logits)
+        return terms
+
     # -- using a trained model ---------------------------------------------------------------
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """argmax_c q(c | x)."""
+        return self.class_logits(self.encoder(x)).argmax(-1)
+
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """q(c | x) as probabilities (B, K)."""
         return self.class_logits(self.encoder(x)).softmax(-1)
