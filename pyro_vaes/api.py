@@ -228,31 +228,81 @@ def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = N
 
 
 # -- evaluation -------------------------------------------------------------------------
+IW_ROWS = 8192   # batch x importance samples per chunk: one decoder call of at most this many
+
+
+def _counted(batches: Any, images: list[int], bar: Any) -> Any:
+    """Yield ``batches``, adding each one's images to ``images[0]`` and advancing ``bar``."""
+    for batch in batches:
+        images[0] += int(batch.mask.sum()) if batch.mask is not None else batch.size
+        yield batch
+        bar.update(1)
+
+
 @torch.no_grad()
 def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
-             batch_size: int = 256, seed: int = 0) -> dict[str, Any]:
-    """Test ELBO and the K-sample importance-weighted log-likelihood, per data point.
+             batch_size: int = 256, seed: int = 0, measures: Any = None,
+             judge_cache: str | Path | None = None, progress: bool = False) -> dict[str, Any]:
+    """Test ELBO, the K-sample importance-weighted log-likelihood and the model's measures.
 
-    Both come from the same K importance weights log w_k = log p(x, z_k) - log q(z_k|x):
-    ELBO = mean_k log w_k (the true beta = 1 bound), IW = logsumexp_k log w_k - log K.
-    Models may add their own measures through ``model.measures(run_splits, split)``.
+    Both likelihood figures come from the same K importance weights
+    log w_k = log p(x, z_k) - log q(z_k|x): ELBO = mean_k log w_k (the true beta = 1
+    bound), IW = logsumexp_k log w_k - log K. Models add their own groups of measures
+    (``model.measure_groups``, through ``model.measures``). ``measures`` picks groups
+    (comma-separated names or a list; default all, ``likelihood`` included); every
+    figure ``F`` comes with ``F_images``, the number of images it used. The image
+    classifier that judges interventions is cached in ``judge_cache`` (default
+    RUN/cache). ``progress`` shows a progress bar on stderr.
     """
+    from tqdm.auto import tqdm
+
+    from pyro_vaes.analysis.measure_request import (
+        LIKELIHOOD,
+        MeasureRequest,
+        measure_groups,
+        parse_measures,
+    )
+    from pyro_vaes.training.plans import PLANS
+
     model = run.model.eval()
+    names = parse_measures(model, measures)
+    chosen = [g for g in measure_groups(model) if names is None or g in names]
     plan_splits = run.splits
     dataset = getattr(plan_splits, split)
     torch.manual_seed(seed)
-    from pyro_vaes.training.plans import PLANS
-
     plan = PLANS[model.plan](model, plan_splits, batch_size=batch_size, device=run.device,
                              seed=run.train_config.seed)
-    elbo_total, iw_total, count = model.log_likelihood_sums(plan.eval_batches(split), num_samples)
-    results: dict[str, Any] = {"split": split, "num_points": count, "importance_samples":
-                               num_samples, f"{split}_elbo": elbo_total / count,
-                               f"{split}_iw_log_likelihood": iw_total / count,
-                               "num_images": len(dataset)}
-    measures = getattr(model, "measures", None)
-    if callable(measures):
-        results.update(measures(plan_splits, split))
+    batches = list(plan.eval_batches(split)) if LIKELIHOOD in chosen else []
+    results: dict[str, Any] = {"split": split, "num_images": len(dataset),
+                               "epoch": run.history[-1]["epoch"] if run.history else 0,
+                               "measures": chosen}
+    bar = tqdm(total=len(batches) + len(chosen) - (LIKELIHOOD in chosen), desc="evaluate",
+               unit="step", disable=not progress)
+    try:
+        if LIKELIHOOD in chosen:
+            bar.set_postfix_str(LIKELIHOOD)
+            images = [0]
+            chunk = max(1, min(num_samples, IW_ROWS // batch_size))
+            elbo_total, iw_total, count = model.log_likelihood_sums(
+                _counted(batches, images, bar), num_samples, chunk_size=chunk)
+            results.update({"num_points": count, "importance_samples": num_samples,
+                            f"{split}_elbo": elbo_total / count,
+                            f"{split}_elbo_images": images[0],
+                            f"{split}_iw_log_likelihood": iw_total / count,
+                            f"{split}_iw_log_likelihood_images": images[0]})
+        groups = [g for g in chosen if g != LIKELIHOOD]
+        if groups:
+            def done(name: str) -> None:
+                bar.update(1)
+                following = groups[groups.index(name) + 1:] if name in groups else []
+                bar.set_postfix_str(following[0] if following else "")
+
+            bar.set_postfix_str(groups[0])
+            cache = Path(judge_cache) if judge_cache is not None else run.directory.root / "cache"
+            request = MeasureRequest(frozenset(groups), cache, done, seed)
+            results.update(model.measures(plan_splits, split, request))
+    finally:
+        bar.close()
     return results
 
 

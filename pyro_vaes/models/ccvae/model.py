@@ -35,6 +35,7 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
+from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
@@ -75,6 +76,7 @@ class CCVAE(LatentVariableModel):
     default_elbo = "enum"
     max_plate_nesting = 2
     plan = "semi-supervised"
+    measure_groups = ("accuracy", "leakage", "interventions", "diversity")
 
     def __init__(self, config: CCVAEConfig, data_info: DataInfo, *,
                  encoder: nn.Module | None = None, decoder: nn.Module | None = None) -> None:
@@ -227,8 +229,10 @@ class CCVAE(LatentVariableModel):
         y = self.label_prior().sample((num_samples,))
         return self.decode(self.sample_characteristics(y), self.sample_style(num_samples))
 
-    def measures(self, splits: object, split: str) -> dict[str, object]:
-        """Accuracy, z_s leakage, intervention success and diversity (see measures.py)."""
+    def measures(self, splits: object, split: str,
+                 request: MeasureRequest | None = None) -> dict[str, object]:
+        """Accuracy, z_s leakage, intervention success and diversity (see measures.py): the
+        groups ``request`` asks for."""
         from pyro_vaes.models.ccvae.measures import ccvae_measures
 
-        return ccvae_measures(self, splits, split)
+        return ccvae_measures(self, splits, split, request)

@@ -30,6 +30,7 @@ import pyro.distributions as dist
 import torch
 from pyro import poutine
 
+from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.likelihoods import build_likelihood
@@ -55,6 +56,7 @@ class MLVAE(LatentVariableModel):
     max_plate_nesting = 2
     data_plate = "groups"
     plan = "grouped"
+    measure_groups = ("probes", "accumulated_probe", "heldout")
 
     def __init__(self, config: MLVAEConfig, data_info: DataInfo) -> None:
         super().__init__(config, data_info)
@@ -157,8 +159,9 @@ class MLVAE(LatentVariableModel):
         s = self.style_prior().sample((num_samples,))
         return self.decode(c, s)
 
-    def measures(self, splits: Any, split: str = "test") -> dict[str, Any]:
+    def measures(self, splits: Any, split: str = "test",
+                 request: MeasureRequest | None = None) -> dict[str, Any]:
         """Content and style probes, accumulated-evidence probes, held-out-group figures."""
         from pyro_vaes.models.mlvae.measures import mlvae_measures
 
-        return mlvae_measures(self, splits, split)
+        return mlvae_measures(self, splits, split, request)

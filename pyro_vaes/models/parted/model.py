@@ -33,6 +33,7 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
+from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.bhattacharyya import bhattacharyya_hinge
@@ -63,6 +64,7 @@ class PartedVAE(LatentVariableModel):
     default_elbo = "enum"
     max_plate_nesting = 1
     plan = "semi-supervised"
+    measure_groups = ("accuracy", "probes", "overlaps", "factors")
     needs = ("targets",)
     label_kind = "targets"
 
@@ -273,8 +275,9 @@ class PartedVAE(LatentVariableModel):
         z = self.z_prior().sample((c.shape[0],))
         return self.decode(z, u)
 
-    def measures(self, splits: Any, split: str = "test") -> dict[str, Any]:
+    def measures(self, splits: Any, split: str = "test",
+                 request: MeasureRequest | None = None) -> dict[str, Any]:
         """Accuracy of q(c|x), u/z linear probes, pairwise BC of the components."""
         from pyro_vaes.models.parted.measures import parted_measures
 
-        return parted_measures(self, splits, split)
+        return parted_measures(self, splits, split, request)
