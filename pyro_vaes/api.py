@@ -12,6 +12,7 @@ notebook can do exactly what the command line does::
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -241,7 +242,8 @@ def _counted(batches: Any, images: list[int], bar: Any) -> Any:
 
 @torch.no_grad()
 def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
-             batch_size: int = 256, seed: int = 0, measures: Any = None,
+             batch_size: int = 256, seed: int = 0,
+             measures: str | Iterable[str] | None = None,
              judge_cache: str | Path | None = None, progress: bool = False) -> dict[str, Any]:
     """Test ELBO, the K-sample importance-weighted log-likelihood and the model's measures.
 

@@ -28,7 +28,8 @@ from pyro_vaes.models.base import LatentVariableModel
 from pyro_vaes.training.distributed import DistributedContext
 from pyro_vaes.training.early_stopping import EarlyStopping, check_measure, default_measure
 from pyro_vaes.training.plans import PLANS
-from pyro_vaes.training.validation import EpochProgress, validation_record
+from pyro_vaes.training.progress import EpochProgress
+from pyro_vaes.training.validation import validation_record
 
 
 class Callback(Protocol):

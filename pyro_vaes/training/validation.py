@@ -24,7 +24,6 @@ import pyro.distributions as dist
 import torch
 from pyro import poutine
 from pyro.poutine.messenger import Messenger
-from tqdm.auto import tqdm
 
 from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.models.base import Batch
@@ -88,22 +87,3 @@ def validation_record(model: Any, elbo: Any, batches: Iterable[Batch]) -> dict[s
         record["val_accuracy"] = hits / predictions
     return record
 
-
-class EpochProgress:
-    """An epoch-level progress bar (stderr, only when asked) whose postfix shows the last
-    epoch's validation ELBO and, where logged, validation accuracy."""
-
-    def __init__(self, epochs: int, done: int, *, enabled: bool) -> None:
-        self.bar = tqdm(total=epochs, initial=done, desc="epochs", unit="epoch",
-                        disable=not enabled)
-
-    def show(self, record: dict[str, Any]) -> None:
-        """Advance one epoch and show its validation measures."""
-        postfix = {"val_elbo": f"{record['val_elbo']:.2f}"}
-        if "val_accuracy" in record:
-            postfix["val_accuracy"] = f"{record['val_accuracy']:.4f}"
-        self.bar.set_postfix(postfix, refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
