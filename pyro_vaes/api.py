@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class Run:
     history: list[dict[str, Any]] = field(default_factory=list)
     _splits: Any = None
     changes: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch_summary: str = ""
 
     @property
     def splits(self) -> Any:
@@ -80,6 +82,18 @@ def load_splits(config: TrainConfig) -> Any:
 
 
 # -- training ---------------------------------------------------------------------------
+BEST_CHECKPOINT = "best.pt"
+CHECKPOINTS = ("last", "best")
+
+
+def checkpoint_path(directory: RunDirectory, which: str = "last") -> Path:
+    """RUN/checkpoint.pt (the last state) or RUN/best.pt (the best epoch by the run's
+    ``--early-stop-on`` measure; same format)."""
+    if which not in CHECKPOINTS:
+        raise ConfigError(f"checkpoint {which!r} is not one of: {', '.join(CHECKPOINTS)}")
+    return directory.checkpoint if which == "last" else directory.root / BEST_CHECKPOINT
+
+
 class _EpochWriter:
     """Callback: metrics line and TensorBoard scalars after each epoch."""
 
@@ -105,11 +119,14 @@ class _EpochWriter:
 
 
 def _checkpointer(run: Run) -> Any:
-    """The trainer's checkpointer: the run's config and weights beside the trainer state."""
-    def save(state: dict[str, Any]) -> None:
-        save_checkpoint(run.directory.checkpoint, {"config": run.config_dict(),
-                                                   "state_dict": run.model.state_dict(),
-                                                   **state})
+    """The trainer's checkpointer: the run's config and weights beside the trainer state,
+    in RUN/checkpoint.pt and, at an epoch that is the best so far, in RUN/best.pt too."""
+    def save(state: dict[str, Any], best: bool) -> None:
+        checkpoint = {"config": run.config_dict(), "state_dict": run.model.state_dict(),
+                      **state}
+        save_checkpoint(run.directory.checkpoint, checkpoint)
+        if best:
+            save_checkpoint(checkpoint_path(run.directory, "best"), checkpoint)
     return save
 
 
@@ -118,6 +135,16 @@ def _check_checkpoint_model(checkpoint: dict[str, Any], model_name: str, path: P
     if saved != model_name:
         raise CheckpointError(f"{path} holds a '{saved}' run, not '{model_name}'; "
                               f"use `pyro-vaes train {saved} --resume` or another --out")
+
+
+def _refuse_stopped(checkpoint: dict[str, Any], out: str | Path) -> None:
+    """A run that early stopping ended has nothing left to continue."""
+    state = checkpoint.get("early_stopping")
+    if state and state["patience"] is not None \
+            and state["epochs_without_improvement"] >= state["patience"]:
+        raise ConfigError(f"{out} stopped early at epoch {checkpoint['epoch']} ({state['patience']}"
+                          f" epochs without a better {state['measure']}); its best weights are "
+                          f"in {BEST_CHECKPOINT}: evaluate it with --checkpoint best")
 
 
 _RECORDED = ("model", "model_config", "train", "data_info")
@@ -309,6 +336,7 @@ def resume_run(out: str | Path, model_name: str | None = None, *, epochs: int | 
     if checkpoint["epoch"] >= train_config.epochs:
         raise ConfigError(f"{out} has already trained {checkpoint['epoch']} epochs; "
                           f"pass --epochs larger than that to continue")
+    _refuse_stopped(checkpoint, out)
     check_writable_directory(root)
     RunLock.check_free(root)
     history = list(saved.get("changes", []))
@@ -413,6 +441,7 @@ def _train(model_name: str, root: Path, model_options: dict[str, Any], train_con
         if context.is_main:
             directory.write_config(run.config_dict())
         run.history = trainer.fit()
+        run.best_epoch_summary = trainer.early_stopping.describe()
     except KeyboardInterrupt:
         raise TrainingInterrupted(_stopped(trainer, run)) from None
     except TrainingDiverged as error:
@@ -446,27 +475,34 @@ def _stopped(trainer: Trainer, run: Run, diverged: bool = False) -> str:
 
 
 # -- loading ----------------------------------------------------------------------------
-def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = None) -> Run:
-    """Load a run directory's model in evaluation mode (refusing, in one line, a checkpoint
-    that is not a valid pyro_vaes checkpoint or that disagrees with its config.json)."""
+def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = None,
+             which: str = "last") -> Run:
+    """Load a run directory's model in evaluation mode: the weights of its last state
+    (``which="last"``, RUN/checkpoint.pt) or of its best epoch (``"best"``, RUN/best.pt),
+    refusing, in one line, a checkpoint that is not a valid pyro_vaes checkpoint or that
+    disagrees with its config.json; ``run.history`` ends at the loaded epoch."""
     directory = RunDirectory.open(path)
-    checkpoint = load_checkpoint(directory.checkpoint, map_location=resolve_device(device))
+    path_of = checkpoint_path(directory, which)
+    if which == "best" and not path_of.is_file():
+        raise CheckpointError(f"{path_of}: no best checkpoint in this run (written by versions "
+                              f"that track the best epoch); use --checkpoint last")
+    checkpoint = load_checkpoint(path_of, map_location=resolve_device(device))
     config = checkpoint["config"]
     if expect_model is not None:
-        _check_checkpoint_model(checkpoint, expect_model, directory.checkpoint)
+        _check_checkpoint_model(checkpoint, expect_model, path_of)
     _check_config_json(directory, config)
     try:
         data_info = DataInfo.from_dict(config["data_info"])
         model = build_model(config["model"], data_info, dict(config["model_config"]))
         train_config = from_dict(TrainConfig, config["train"])
     except (TypeError, KeyError, ValueError, PyroVAEsError) as error:
-        raise CheckpointError(f"{directory.checkpoint}: its settings do not describe a valid "
+        raise CheckpointError(f"{path_of}: its settings do not describe a valid "
                               f"model ({str(error).splitlines()[0] if str(error) else error!r});"
                               f" train a new run") from None
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except RuntimeError as error:
-        raise CheckpointError(f"{directory.checkpoint}: weights do not fit model "
+        raise CheckpointError(f"{path_of}: weights do not fit model "
                               f"'{config['model']}' ({str(error).splitlines()[0]}); "
                               f"re-train the run") from None
     model.to(resolve_device(device)).eval()
@@ -476,31 +512,82 @@ def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = N
 
 
 # -- evaluation -------------------------------------------------------------------------
+IW_ROWS = 8192   # batch x importance samples per chunk: one decoder call of at most this many
+
+
+def _counted(batches: Any, images: list[int], bar: Any) -> Any:
+    """Yield ``batches``, adding each one's images to ``images[0]`` and advancing ``bar``."""
+    for batch in batches:
+        images[0] += int(batch.mask.sum()) if batch.mask is not None else batch.size
+        yield batch
+        bar.update(1)
+
+
 @torch.no_grad()
 def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
-             batch_size: int = 256, seed: int = 0) -> dict[str, Any]:
-    """Test ELBO and the K-sample importance-weighted log-likelihood, per data point.
+             batch_size: int = 256, seed: int = 0,
+             measures: str | Iterable[str] | None = None,
+             judge_cache: str | Path | None = None, progress: bool = False) -> dict[str, Any]:
+    """Test ELBO, the K-sample importance-weighted log-likelihood and the model's measures.
 
-    Both come from the same K importance weights log w_k = log p(x, z_k) - log q(z_k|x):
-    ELBO = mean_k log w_k (the true beta = 1 bound), IW = logsumexp_k log w_k - log K.
-    Models may add their own measures through ``model.measures(run_splits, split)``.
+    Both likelihood figures come from the same K importance weights
+    log w_k = log p(x, z_k) - log q(z_k|x): ELBO = mean_k log w_k (the true beta = 1
+    bound), IW = logsumexp_k log w_k - log K. Models add their own groups of measures
+    (``model.measure_groups``, through ``model.measures``). ``measures`` picks groups
+    (comma-separated names or a list; default all, ``likelihood`` included); every
+    figure ``F`` comes with ``F_images``, the number of images it used. The image
+    classifier that judges interventions is cached in ``judge_cache`` (default
+    RUN/cache). ``progress`` shows a progress bar on stderr.
     """
+    from tqdm.auto import tqdm
+
+    from pyro_vaes.analysis.measure_request import (
+        LIKELIHOOD,
+        MeasureRequest,
+        measure_groups,
+        parse_measures,
+    )
+    from pyro_vaes.training.plans import PLANS
+
     model = run.model.eval()
+    names = parse_measures(model, measures)
+    chosen = [g for g in measure_groups(model) if names is None or g in names]
     plan_splits = run.splits
     dataset = getattr(plan_splits, split)
     torch.manual_seed(seed)
-    from pyro_vaes.training.plans import PLANS
-
     plan = PLANS[model.plan](model, plan_splits, batch_size=batch_size, device=run.device,
                              seed=run.train_config.seed)
-    elbo_total, iw_total, count = model.log_likelihood_sums(plan.eval_batches(split), num_samples)
-    results: dict[str, Any] = {"split": split, "num_points": count, "importance_samples":
-                               num_samples, f"{split}_elbo": elbo_total / count,
-                               f"{split}_iw_log_likelihood": iw_total / count,
-                               "num_images": len(dataset)}
-    measures = getattr(model, "measures", None)
-    if callable(measures):
-        results.update(measures(plan_splits, split))
+    batches = list(plan.eval_batches(split)) if LIKELIHOOD in chosen else []
+    results: dict[str, Any] = {"split": split, "num_images": len(dataset),
+                               "epoch": run.history[-1]["epoch"] if run.history else 0,
+                               "measures": chosen}
+    bar = tqdm(total=len(batches) + len(chosen) - (LIKELIHOOD in chosen), desc="evaluate",
+               unit="step", disable=not progress)
+    try:
+        if LIKELIHOOD in chosen:
+            bar.set_postfix_str(LIKELIHOOD)
+            images = [0]
+            chunk = max(1, min(num_samples, IW_ROWS // batch_size))
+            elbo_total, iw_total, count = model.log_likelihood_sums(
+                _counted(batches, images, bar), num_samples, chunk_size=chunk)
+            results.update({"num_points": count, "importance_samples": num_samples,
+                            f"{split}_elbo": elbo_total / count,
+                            f"{split}_elbo_images": images[0],
+                            f"{split}_iw_log_likelihood": iw_total / count,
+                            f"{split}_iw_log_likelihood_images": images[0]})
+        groups = [g for g in chosen if g != LIKELIHOOD]
+        if groups:
+            def done(name: str) -> None:
+                bar.update(1)
+                following = groups[groups.index(name) + 1:] if name in groups else []
+                bar.set_postfix_str(following[0] if following else "")
+
+            bar.set_postfix_str(groups[0])
+            cache = Path(judge_cache) if judge_cache is not None else run.directory.root / "cache"
+            request = MeasureRequest(frozenset(groups), cache, done, seed)
+            results.update(model.measures(plan_splits, split, request))
+    finally:
+        bar.close()
     return results
 
 

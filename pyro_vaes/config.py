@@ -23,7 +23,8 @@ def option(default: Any, help: str, **meta: Any) -> Any:
     (exclusive lower bound), ``choices`` (allowed values), ``applies`` (the
     option only has an effect when another field has one of some values, e.g.
     ``{"lr_schedule": ("exponential",)}``; a value away from the default is
-    refused otherwise) and ``cli: False`` (not exposed as an option).
+    refused otherwise), ``cli: False`` (not exposed as an option) and
+    ``aliases`` (older spellings the command line still accepts).
     """
     return field(default=default, metadata={"help": help, **meta})
 
@@ -99,6 +100,7 @@ def from_dict(cls: type, values: dict[str, Any]) -> Any:
 
 ELBOS = ("trace", "meanfield", "enum")
 LR_SCHEDULES = ("constant", "cosine", "exponential")
+EARLY_STOP_MEASURES = ("val_elbo", "val_accuracy")
 
 
 @dataclass
@@ -118,7 +120,28 @@ class TrainConfig:
     labelled_fraction: float | None = option(None, "semi-supervised models: fraction of "
                                                    "training images labelled, in (0, 1]",
                                              open_min=0.0, max=1.0, plans=("semi-supervised",))
-    epochs: int = option(50, "number of passes over the training set", min=1)
+    labelled_repeats: int = option(1, "semi-supervised models: times each labelled image is used "
+                                      "per epoch, its batches spread evenly among the unlabelled "
+                                      "ones; 1 is the papers' objective (every image counted "
+                                      "once), N > 1 weights the labelled term N times", min=1,
+                                   plans=("semi-supervised",))
+    labelled_batch_every: int | None = option(None, "semi-supervised models: oversample instead: "
+                                                    "one labelled batch after every N unlabelled "
+                                                    "batches, cycling through the labelled set "
+                                                    "(the schedule of earlier versions, N = 1)",
+                                              min=1, plans=("semi-supervised",),
+                                              aliases=("--supervised-every",))
+    epochs: int = option(50, "number of passes over the training set (the most, with "
+                             "--patience)", min=1)
+    patience: int | None = option(None, "stop after this many epochs in a row without a new best "
+                                        "--early-stop-on (default: train all --epochs); the best "
+                                        "epoch's weights are kept in RUN/best.pt either way",
+                                  min=1)
+    early_stop_on: str | None = option(None, "validation measure that --patience and RUN/best.pt "
+                                             "follow: val_elbo or val_accuracy; default: "
+                                             "val_accuracy for models that predict labels (m2, "
+                                             "ccvae, parted), val_elbo otherwise",
+                                       choices=EARLY_STOP_MEASURES)
     batch_size: int = option(64, "images per batch", min=1)
     lr: float = option(2e-3, "Adam learning rate", open_min=0.0)
     clip_norm: float | None = option(None, "clip the gradient norm to this value",

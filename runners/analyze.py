@@ -77,6 +77,11 @@ def _check_outputs(run: Path, *names: str) -> RunDirectory:
     return directory
 
 
+def _cell(value: float | None) -> str:
+    """A 10-wide table cell; a dash where the column does not apply."""
+    return f"{'-':>10}" if value is None else f"{value:>10.3f}"
+
+
 def _label(factor: tuple[str, int], analysis) -> str:
     site, j = factor
     return f"{site}[{j}] {float(analysis.reports[site].mixture[j]):.2f}"
@@ -86,22 +91,27 @@ def _label(factor: tuple[str, int], analysis) -> str:
 @_options(_common + _selection)
 def mi_command(run: Path, split: str, limit: int, seed: int, device: str, threshold: float,
                top_k: int | None) -> None:
-    """Per-latent I(x; z_j): mixture estimate, moment-matched closed form, KL to the prior
-    and active units, grouped by latent site; a table, a JSON file and a bar chart."""
+    """Per-latent I(x; z_j): mixture estimate, moment-matched closed form, KL to the model's
+    own prior (KL|y: at the image's label, where the prior has one; KL N(0,1): to the
+    standard Normal) and active units, grouped by latent site; a table, a JSON file and a
+    bar chart."""
     _check_outputs(run, f"analysis/mi-{split}.json", f"figures/mi-{split}.png")
     loaded = api.load_run(run, device)
     analysis = analyse_latents(loaded.model, getattr(loaded.splits, split), limit=limit,
                                seed=seed, device=device)
     rows = analysis.rows()
     influential = analysis.influential(threshold, top_k)
-    click.echo(f"{'factor':<10} {'I mixture':>10} {'I closed':>10} {'KL':>10} "
-               f"{'Var[mu]':>10}  active influential")
+    click.echo(f"{'factor':<10} {'I mixture':>10} {'I closed':>10} {'KL prior':>10} "
+               f"{'KL|y':>10} {'KL N(0,1)':>10} {'Var[mu]':>10}  active influential")
     for row in rows:
         name = f"{row['site']}[{row['dim']}]"
         mark = "yes" if (row["site"], row["dim"]) in influential else ""
-        click.echo(f"{name:<10} {row['mi_mixture']:>10.3f} {row['mi_moment_matched']:>10.3f} "
-                   f"{row['kl_to_prior']:>10.3f} {row['posterior_mean_variance']:>10.3f}  "
-                   f"{'yes' if row['active'] else 'no':<6} {mark}")
+        cells = [_cell(row[key]) for key in ("mi_mixture", "mi_moment_matched", "kl_to_prior",
+                                             "kl_to_prior_given_label",
+                                             "kl_to_standard_normal",
+                                             "posterior_mean_variance")]
+        click.echo(f"{name:<10} {' '.join(cells)}  {'yes' if row['active'] else 'no':<6} "
+                   f"{mark}")
     click.echo(f"{len(influential)} influential factors "
                f"({'top ' + str(top_k) if top_k else f'> {threshold} nats'}): "
                + ", ".join(f"{s}[{j}]" for s, j in influential))
@@ -112,7 +122,7 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
     labels = [f"{r['site']}[{r['dim']}]" for r in rows]
     chart = save_bar_chart({"I mixture": [r["mi_mixture"] for r in rows],
                             "I closed form": [r["mi_moment_matched"] for r in rows],
-                            "KL to prior": [r["kl_to_prior"] for r in rows]},
+                            "KL to the model's prior": [r["kl_to_prior"] or 0.0 for r in rows]},
                            labels, loaded.directory.figures / f"mi-{split}.png",
                            ylabel="nats", title=f"{loaded.model_name}: per-latent information "
                                                 f"({split}, {len(rows)} factors)")
@@ -213,6 +223,7 @@ def metrics_command(run: Path, split: str, limit: int, seed: int, device: str,
     beta-VAE, modularity, explicitness, IRS, and the unsupervised total correlation and
     mutual information of sampled codes. See docs/analysis.md for each definition."""
     names = select_metrics(metric_names)
+    _check_outputs(run, f"analysis/metrics-{split}.json")
     loaded = api.load_run(run, device)
     dataset = getattr(loaded.splits, split)
     if dataset.factors is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -23,16 +24,39 @@ from pyro_vaes import api
 @click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0,
               show_default=True, help="random seed of the estimates")
 @click.option("--device", default="cpu", show_default=True, help="torch device")
+@click.option("--measures", default=None, show_default="all",
+              help="comma-separated groups of measures to compute: likelihood and the "
+                   "model's own (ccvae, m2: accuracy, leakage, interventions, diversity; "
+                   "parted: accuracy, probes, overlaps, factors; mlvae: probes, "
+                   "accumulated_probe, heldout)")
+@click.option("--checkpoint", type=click.Choice(list(api.CHECKPOINTS)), default="last",
+              show_default=True, help="weights of the last epoch (checkpoint.pt) or of the "
+                                      "best one by the run's --early-stop-on (best.pt)")
+@click.option("--judge-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+              show_default="RUN/cache", help="directory keeping the image classifier that "
+                                             "judges interventions (one per data set; give "
+                                             "the same directory to share it between runs)")
+@click.option("--progress/--no-progress", default=None,
+              help="show a progress bar  [default: when stderr is a terminal]")
 def evaluate_command(run: Path, split: str, num_samples: int, batch_size: int, seed: int,
-                     device: str) -> None:
-    """Evaluate a trained run; prints the figures and writes RUN/evaluation-SPLIT.json."""
-    loaded = api.load_run(run, device)
+                     device: str, measures: str | None, checkpoint: str,
+                     judge_cache: Path | None, progress: bool | None) -> None:
+    """Evaluate a trained run; prints the figures and writes RUN/evaluation-SPLIT.json
+    (RUN/evaluation-SPLIT-best.json with --checkpoint best)."""
+    loaded = api.load_run(run, device, which=checkpoint)
+    if progress is None:
+        progress = sys.stderr.isatty()
     results = api.evaluate(loaded, split=split, num_samples=num_samples, batch_size=batch_size,
-                           seed=seed)
-    path = loaded.directory.root / f"evaluation-{split}.json"
+                           seed=seed, measures=measures, judge_cache=judge_cache,
+                           progress=progress)
+    results = {"checkpoint": checkpoint, **results}
+    suffix = "" if checkpoint == "last" else f"-{checkpoint}"
+    path = loaded.directory.root / f"evaluation-{split}{suffix}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in results)
     for key, value in results.items():
         shown = f"{value:.4f}" if isinstance(value, float) else value
+        if isinstance(value, list):
+            shown = ",".join(str(v) for v in value)
         click.echo(f"{key:<{width}}  {shown}")
     click.echo(f"written {path}")

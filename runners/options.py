@@ -46,7 +46,8 @@ def field_options(cls: type, *, skip: Iterable[str] = (),
                                     show_default=True, help=help_text))
             continue
         kind = _click_type(annotation, f.metadata.get("choices"))
-        out.append(click.Option([option_name(f.name), f.name], type=kind, default=default,
+        decls = [option_name(f.name), *f.metadata.get("aliases", ()), f.name]
+        out.append(click.Option(decls, type=kind, default=default,
                                 show_default="none" if default is None else True,
                                 help=help_text))
     return out

@@ -64,9 +64,11 @@ def make_train_command(name: str) -> click.Command:
         if not DistributedContext.from_environment().is_main:
             return
         last = run.history[-1]
+        accuracy = (f", validation accuracy {last['val_accuracy']:.4f}"
+                    if "val_accuracy" in last else "")
         click.echo(f"trained {name} for {last['epoch']} epochs: train loss "
-                   f"{last['train_loss']:.3f}, validation ELBO {last['val_elbo']:.3f} nats; "
-                   f"run directory {run.directory.root}")
+                   f"{last['train_loss']:.3f}, validation ELBO {last['val_elbo']:.3f} nats"
+                   f"{accuracy}; {run.best_epoch_summary}; run directory {run.directory.root}")
 
     params: list[click.Parameter] = [
         click.Option(["--out"], type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -19,8 +19,10 @@ from tests.conftest import run_cli
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("ccvae") / "run"
+    # each labelled image 5 times an epoch (about what earlier versions' cycling gave here)
     result = run_cli("train", "ccvae", "--out", str(out), "--epochs", "2", "--labels", "200",
-                     "--hidden-dim", "64", "--k-samples", "20", "--no-progress")
+                     "--labelled-repeats", "5", "--hidden-dim", "64", "--k-samples", "20",
+                     "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "trained ccvae for 2 epochs" in result.stdout
     return out

@@ -3,8 +3,7 @@
 - ``traverse`` sweeps exactly the label that was asked for, between the two
   conditional-prior modes widened by ``span`` scales (in either direction).
 - ``flip`` resamples exactly the latents whose label fact changes.
-- p(y) is the add-one-smoothed frequency of the labelled subset, set by the plan,
-  which also reads ``supervised_every`` from the model's config.
+- p(y) is the add-one-smoothed frequency of the labelled subset, set by the plan.
 """
 
 from __future__ import annotations
@@ -91,9 +90,8 @@ def test_flip_resamples_exactly_the_latents_whose_fact_changes():
 
 
 def test_label_prior_is_the_smoothed_frequency_of_the_labelled_subset(splits):
-    model = digits_ccvae(splits, supervised_every=3)
+    model = digits_ccvae(splits)
     plan = SemiSupervisedPlan(model, splits, batch_size=32, labels=20, seed=0)
-    assert plan.supervised_every == 3
     next(plan.train_batches(torch.Generator().manual_seed(0)))
     counts = torch.bincount(splits.train.targets[plan.labelled], minlength=10).float()
     torch.testing.assert_close(model.label_probs, (counts + 1) / (20 + 10))

@@ -39,7 +39,7 @@ def tiny_ccvae(kind: str, size: int = 3) -> CCVAE:
     else:
         info = DataInfo((1, 1, 3), num_classes=size, class_names=[f"c{i}" for i in range(size)])
     torch.manual_seed(0)
-    model = CCVAE(CCVAEConfig(latent_dim=2, hidden_dim=5, label_kind=kind,
+    model = CCVAE(CCVAEConfig(latent_dim=size + 2, hidden_dim=5, label_kind=kind,
                               k_samples=K_SAMPLES), info)
     generator = torch.Generator().manual_seed(3)
     with torch.no_grad():

@@ -152,7 +152,7 @@ def test_kl_formula_and_active_units() -> None:
 def test_report_orders_latents() -> None:
     report = MutualInformationReport(
         mixture=torch.tensor([0.1, 2.0, 0.7, 0.0], dtype=torch.float64),
-        moment_matched=torch.zeros(4), kl=torch.zeros(4),
+        moment_matched=torch.zeros(4), kl_to_standard_normal=torch.zeros(4),
         posterior_mean_variance=torch.zeros(4), active=torch.zeros(4, dtype=torch.bool))
     assert report.ranking().tolist() == [1, 2, 0, 3]
     assert report.influential().tolist() == [1, 2]

@@ -25,8 +25,10 @@ def _one_error_line(result) -> str:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     run = tmp_path_factory.mktemp("parted") / "run"
+    # --supervised-every 1 (the old spelling of --labelled-batch-every): 100 labels are too few
+    # steps for two epochs under the default once-per-epoch schedule
     result = run_cli("train", "parted", "--out", str(run), "--epochs", "2", "--labels", "100",
-                     "--hidden-dim", "64", "--seed", "1")
+                     "--hidden-dim", "64", "--seed", "1", "--supervised-every", "1")
     assert result.returncode == 0, result.stderr
     assert "trained parted for 2 epochs" in result.stdout
     return run

@@ -32,7 +32,7 @@ INFO = DataInfo(image_shape=(1, 8, 8), num_classes=K, class_names=["a", "b", "c"
 
 
 def _model(**options):
-    options = {"class_dim": 3, "latent_dim": 2, "hidden_dim": 16, **options}
+    options = {"class_dim": 3, "latent_dim": 5, "hidden_dim": 16, **options}
     return build_model("parted", INFO, elbo="enum", **options)
 
 

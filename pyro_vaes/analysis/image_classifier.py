@@ -4,14 +4,27 @@
 encoder for the image shape, conv for 28x28 and larger, MLP for 8x8, with 128
 features and one linear head) on every labelled image of a training set:
 cross-entropy for class targets, per-label binary cross-entropy for
-attributes. It never sees a VAE; it is trained at evaluation time with its own
-seed (the global RNG is left untouched) and kept in memory for the process,
-keyed by the data, so one benchmark run trains it once per data set.
+attributes. It never sees a VAE; it is trained with its own seed (the global
+RNG is left untouched) the first time a data set needs it, then reused:
+
+- in memory for the process, and
+- on disk when a ``cache_dir`` is given (``pyro-vaes evaluate`` passes the run
+  directory's ``cache/``, or ``--judge-cache DIR`` to share one judge between
+  runs on the same data): ``judge-<key>.pt``, read back with
+  ``torch.load(weights_only=True)``.
+
+The key is a SHA-256 digest of the training images' bytes, the labels, the
+seed and every training setting, so a changed data set (or setting) never
+reuses an old judge: it is retrained and the file replaced.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,7 +34,8 @@ from torch import nn
 from pyro_vaes.data import index_batches
 from pyro_vaes.nets import make_encoder
 
-_CACHE: dict[tuple[Any, ...], ImageClassifier] = {}
+_CACHE: dict[str, ImageClassifier] = {}
+FORMAT = "pyro_vaes/judge/1"
 
 
 class ImageClassifier(nn.Module):
@@ -55,23 +69,71 @@ class ImageClassifier(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(-1).mean()
 
 
-def _key(dataset: Any, labels: torch.Tensor, seed: int) -> tuple[Any, ...]:
-    return (dataset.name, len(dataset), dataset.image_shape, tuple(labels.shape), seed,
-            int(dataset.images[:, :, ::4, ::4].sum()), float(labels.float().sum()))
+def judge_key(dataset: Any, labels: torch.Tensor, settings: dict[str, Any]) -> str:
+    """SHA-256 of the images, the labels and the training settings (hex)."""
+    digest = hashlib.sha256()
+    digest.update(repr((FORMAT, tuple(dataset.image_shape), tuple(labels.shape),
+                        str(labels.dtype), sorted(settings.items()))).encode())
+    digest.update(dataset.images.contiguous().numpy().tobytes())
+    digest.update(labels.contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _load(path: Path, key: str, device: torch.device | str) -> ImageClassifier | None:
+    """The judge stored at ``path`` if it is one for ``key``, else None."""
+    if not path.is_file():
+        return None
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(stored, dict) or stored.get("format") != FORMAT \
+                or stored.get("key") != key:
+            return None
+        with torch.random.fork_rng(devices=[]):  # initialising the net draws random weights
+            net = ImageClassifier(tuple(stored["image_shape"]), int(stored["outputs"]),
+                                  bool(stored["multiclass"]))
+        net.load_state_dict(stored["state_dict"])
+    except Exception:  # a damaged or foreign file: train a new judge over it
+        return None
+    return net.to(device).eval()
+
+
+def _save(path: Path, key: str, net: ImageClassifier, image_shape: tuple[int, ...],
+          outputs: int) -> None:
+    """Write the judge atomically (temporary file, then ``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(prefix=".judge-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save({"format": FORMAT, "key": key, "image_shape": list(image_shape),
+                        "outputs": outputs, "multiclass": net.multiclass,
+                        "state_dict": state}, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def train_image_classifier(dataset: Any, labels: torch.Tensor, *, seed: int = 0,
                            min_steps: int = 800, min_epochs: int = 3, batch_size: int = 128,
-                           lr: float = 1e-3,
-                           device: torch.device | str = "cpu") -> ImageClassifier:
-    """Fit (or fetch from this process's cache) the judge of ``labels`` for ``dataset``.
+                           lr: float = 1e-3, device: torch.device | str = "cpu",
+                           cache_dir: str | Path | None = None) -> ImageClassifier:
+    """Fit (or fetch from this process's memory or from ``cache_dir``) the judge of
+    ``labels`` for ``dataset``.
 
     ``labels``: class indices (N,) or 0/1 attributes (N, L) of the images. Trains for
     at least ``min_epochs`` epochs and ``min_steps`` Adam steps.
     """
-    key = _key(dataset, labels, seed)
+    settings = {"seed": seed, "min_steps": min_steps, "min_epochs": min_epochs,
+                "batch_size": batch_size, "lr": lr}
+    key = judge_key(dataset, labels, settings)
     if key in _CACHE:
         return _CACHE[key].to(device)
+    path = Path(cache_dir) / f"judge-{key[:16]}.pt" if cache_dir is not None else None
+    net = _load(path, key, device) if path is not None else None
+    if net is not None:
+        _CACHE[key] = net
+        return net
     multiclass = labels.dim() == 1
     outputs = int(labels.max()) + 1 if multiclass else int(labels.shape[1])
     if multiclass and dataset.class_names:
@@ -93,6 +155,8 @@ def train_image_classifier(dataset: Any, labels: torch.Tensor, *, seed: int = 0,
                 optimizer.step()
     net.eval()
     _CACHE[key] = net
+    if path is not None:
+        _save(path, key, net, tuple(dataset.image_shape), outputs)
     return net
 
 

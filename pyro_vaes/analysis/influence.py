@@ -12,11 +12,12 @@ top-k factors as k grows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from pyro_vaes.analysis.latent_priors import prior_kls_of
 from pyro_vaes.analysis.latent_sites import (
     LatentSite,
     decode_latents,
@@ -40,6 +41,7 @@ class LatentAnalysis:
 
     sites: dict[str, LatentSite]
     reports: dict[str, MutualInformationReport]
+    prior_kls: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
 
     def factors(self) -> list[Factor]:
         """Every factor, in site order."""
@@ -57,14 +59,21 @@ class LatentAnalysis:
         return [f for f in ranked if float(self.reports[f[0]].mixture[f[1]]) > threshold_nats]
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per factor: the four estimates side by side."""
+        """One row per factor: the estimates side by side. ``kl_to_prior`` is against the
+        model's own prior of the factor (labels summed out), ``kl_to_prior_given_label``
+        against its prior at the image's label (None where the prior has no label), and
+        ``kl_to_standard_normal`` against N(0, 1) (see :mod:`.latent_priors`)."""
         out = []
         for name, j in self.factors():
             report = self.reports[name]
+            kls = self.prior_kls.get(name, {})
+            given = kls.get("kl_to_prior_given_label")
             out.append({"site": name, "dim": j,
                         "mi_mixture": float(report.mixture[j]),
                         "mi_moment_matched": float(report.moment_matched[j]),
-                        "kl_to_prior": float(report.kl[j]),
+                        "kl_to_prior": float(kls["kl_to_prior"][j]) if kls else None,
+                        "kl_to_prior_given_label": None if given is None else float(given[j]),
+                        "kl_to_standard_normal": float(report.kl_to_standard_normal[j]),
                         "posterior_mean_variance": float(report.posterior_mean_variance[j]),
                         "active": bool(report.active[j])})
         return out
@@ -78,9 +87,11 @@ class LatentAnalysis:
 
 
 def analyse_latents(model: torch.nn.Module, dataset: Any, *, limit: int | None = 10_000,
-                    num_samples: int = 1, seed: int = 0,
+                    num_samples: int = 1, seed: int = 0, kl_samples: int = 16,
                     device: torch.device | str = "cpu") -> LatentAnalysis:
-    """Encode (up to ``limit`` images of) a data set and estimate I(x; z_j) per factor."""
+    """Encode (up to ``limit`` images of) a data set and estimate I(x; z_j) per factor, and
+    the KL of each factor to the model's prior (``kl_samples`` Monte Carlo draws per image
+    where that prior is a mixture; at the images' labels too where the prior has one)."""
     sites = gaussian_latents_of(model, dataset, limit=limit, device=device)
     if not sites:
         raise ConfigError("the model's guide has no Gaussian latent site to analyse "
@@ -89,7 +100,15 @@ def analyse_latents(model: torch.nn.Module, dataset: Any, *, limit: int | None =
     reports = {name: mutual_information_report(site.loc.double(), site.scale.double(),
                                                num_samples=num_samples, generator=generator)
                for name, site in sites.items()}
-    return LatentAnalysis(sites, reports)
+    kind = getattr(model, "label_kind", None)
+    labels = None
+    if kind is not None:
+        labels = dataset.attributes if kind == "attributes" else dataset.targets
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        prior_kls = prior_kls_of(model, dataset, labels=labels, limit=limit,
+                                 num_samples=kl_samples, generator=generator, device=device)
+    return LatentAnalysis(sites, reports, prior_kls)
 
 
 @torch.no_grad()

@@ -204,7 +204,7 @@ class MutualInformationReport:
 
     mixture: Tensor
     moment_matched: Tensor
-    kl: Tensor
+    kl_to_standard_normal: Tensor
     posterior_mean_variance: Tensor
     active: Tensor
 
@@ -231,7 +231,7 @@ def mutual_information_report(loc: Tensor, scale: Tensor, *, num_samples: int = 
         mixture=mixture_mutual_information(loc, scale, num_samples=num_samples,
                                            generator=generator),
         moment_matched=moment_matched_mutual_information(loc, scale),
-        kl=kl_to_standard_normal(loc, scale),
+        kl_to_standard_normal=kl_to_standard_normal(loc, scale),
         posterior_mean_variance=posterior_mean_variance(loc),
         active=active_units(loc, active_threshold),
     )

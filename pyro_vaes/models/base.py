@@ -120,6 +120,7 @@ class LatentVariableModel(nn.Module):
     data_plate: ClassVar[str] = "data"
     plan: ClassVar[str] = "unsupervised"
     needs: ClassVar[tuple[str, ...]] = ()
+    measure_groups: ClassVar[tuple[str, ...]] = ()   # evaluate --measures names (model.measures)
 
     def __init__(self, config: Any, data_info: DataInfo) -> None:
         super().__init__()
@@ -175,17 +176,27 @@ class LatentVariableModel(nn.Module):
         """
         return negative_elbo(elbo, self.model, self.guide, *self.site_args(batch)) / batch.size
 
+    def objective_terms(self, elbo: Any, batch: Batch) -> dict[str, torch.Tensor]:
+        """The training objective's terms other than the ELBO, each a per-data-point mean on
+        ``batch`` (labels attached where the data has them), keyed by a name that says what
+        it is; logged as ``val_<name>`` beside ``val_elbo``. Penalties are reported as the
+        positive amount the objective subtracts, other terms as the value it adds."""
+        return {}
+
     @torch.no_grad()
-    def log_likelihood_sums(self, batches: Any, num_samples: int) -> tuple[float, float, int]:
+    def log_likelihood_sums(self, batches: Any, num_samples: int, chunk_size: int = 100
+                            ) -> tuple[float, float, int]:
         """Sums over ``batches`` of the ELBO and the K-sample importance-weighted log p(x) per
-        data point of ``data_plate`` (labels never observed), and the number of points."""
+        data point of ``data_plate`` (labels never observed), and the number of points;
+        ``chunk_size`` importance samples are drawn at a time."""
         elbo_sum, iw_sum, count = 0.0, 0.0, 0
         for batch in batches:
             args = self.site_args(Batch(batch.x, None, batch.mask, batch.extra))
             log_w = chunked_log_importance_weights(self.model, self.guide, *args,
                                                    num_samples=num_samples,
                                                    max_plate_nesting=self.max_plate_nesting,
-                                                   data_plate=self.data_plate)
+                                                   data_plate=self.data_plate,
+                                                   chunk_size=chunk_size)
             elbo, log_likelihood = elbo_and_log_likelihood(log_w)
             elbo_sum += float(elbo.sum())
             iw_sum += float(log_likelihood.sum())

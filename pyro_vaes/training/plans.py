@@ -5,9 +5,14 @@ A plan turns :class:`pyro_vaes.data.DataSplits` into :class:`Batch` objects:
 - ``UnsupervisedPlan``: shuffled batches of images (labels attached when the
   data has them, for evaluation; unsupervised models ignore them).
 - ``SemiSupervisedPlan``: a labelled subset (``--labels N`` or
-  ``--labelled-fraction F``) and the unlabelled rest; one labelled batch is
-  interleaved after every ``supervised_every`` unlabelled batches, the
-  labelled batches cycling so that every labelled image is seen each epoch.
+  ``--labelled-fraction F``) and the unlabelled rest. By default one epoch
+  uses every labelled image exactly once and every unlabelled image once, the
+  labelled batches spread evenly among the unlabelled ones, so an epoch's
+  gradient is that of sum_labelled L(x, y) + sum_unlabelled U(x), the papers'
+  objective. ``--labelled-repeats N`` uses each labelled image N times per epoch
+  (the labelled term weighted N times); ``--labelled-batch-every N`` is the
+  oversampling schedule of earlier versions: one labelled batch after every N
+  unlabelled batches, cycling through the labelled set (see docs/design.md).
 
 Every shuffle draws from the one ``torch.Generator`` the trainer passes in,
 so saving that generator's state makes an epoch reproducible on resume.
@@ -22,6 +27,7 @@ from typing import Any
 import torch
 
 from pyro_vaes.data import index_batches, labelled_indices
+from pyro_vaes.errors import ConfigError
 from pyro_vaes.models.base import Batch
 from pyro_vaes.training.grouped import GroupedPlan
 
@@ -68,14 +74,35 @@ class UnsupervisedPlan:
         return math.ceil(len(self.splits.train) / self.batch_size)
 
 
+def spread_evenly(num_unlabelled: int, num_labelled: int) -> list[bool]:
+    """The order of an epoch's batches, True for a labelled one: ``num_labelled`` labelled
+    batches spread evenly among ``num_unlabelled`` unlabelled ones.
+
+    Batch i of a kind of n batches sits at time (i + 1/2) / n; the two kinds are merged by
+    time (unlabelled first on ties), so neither kind bunches at either end of the epoch.
+    """
+    times = [((i + 0.5) / num_unlabelled, 0) for i in range(num_unlabelled)]
+    times += [((i + 0.5) / num_labelled, 1) for i in range(num_labelled)]
+    return [kind == 1 for _, kind in sorted(times)]
+
+
+def check_labelled_schedule(labelled_repeats: int, labelled_batch_every: int | None) -> None:
+    """Refuse two labelled schedules at once."""
+    if labelled_repeats != 1 and labelled_batch_every is not None:
+        raise ConfigError(f"--labelled-repeats {labelled_repeats} and --labelled-batch-every "
+                          f"{labelled_batch_every} are two different schedules; give only one")
+
+
 class SemiSupervisedPlan(UnsupervisedPlan):
-    """Labelled and unlabelled batches interleaved; each epoch sees every labelled image."""
+    """Labelled and unlabelled batches interleaved (the schedule: see the module docstring)."""
 
     def __init__(self, model: Any, splits: Any, *, batch_size: int,
                  device: torch.device | str = "cpu", labels: int | None = None,
                  labelled_fraction: float | None = None, seed: int = 0,
-                 supervised_every: int = 1, **_: Any) -> None:
+                 labelled_repeats: int = 1, labelled_batch_every: int | None = None,
+                 **_: Any) -> None:
         super().__init__(model, splits, batch_size=batch_size, device=device)
+        check_labelled_schedule(labelled_repeats, labelled_batch_every)
         targets = labels_of(splits.train, self.label_kind)
         if targets is None:
             raise ValueError("a semi-supervised plan needs labelled training data")
@@ -88,23 +115,39 @@ class SemiSupervisedPlan(UnsupervisedPlan):
         is_unlabelled = torch.ones(n, dtype=torch.bool)
         is_unlabelled[self.labelled] = False
         self.unlabelled = is_unlabelled.nonzero().squeeze(1)
-        self.supervised_every = getattr(getattr(model, "config", None), "supervised_every",
-                                        supervised_every)
+        self.labelled_repeats = labelled_repeats
+        self.labelled_batch_every = labelled_batch_every
+
+    def _shuffled(self, indices: torch.Tensor, generator: torch.Generator) -> list[torch.Tensor]:
+        return [indices[i] for i in index_batches(len(indices), self.batch_size, shuffle=True,
+                                                  generator=generator)]
 
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
         train = self.splits.train
         observe = getattr(self.model, "observe_labelled", None)
         if observe is not None:  # e.g. the CCVAE's p(y): label frequencies of the labelled subset
             observe(labels_of(train, self.label_kind)[self.labelled])
-        sup = [self.labelled[i] for i in index_batches(len(self.labelled), self.batch_size,
-                                                        shuffle=True, generator=generator)]
-        unsup = [self.unlabelled[i] for i in index_batches(len(self.unlabelled),
-                                                            self.batch_size, shuffle=True,
-                                                            generator=generator)]
+        passes = 1 if self.labelled_batch_every is not None else self.labelled_repeats
+        sup = [idx for _ in range(passes) for idx in self._shuffled(self.labelled, generator)]
+        unsup = self._shuffled(self.unlabelled, generator)
+        if self.labelled_batch_every is not None:
+            yield from self._cycled(train, sup, unsup)
+            return
+        sup_batches, unsup_batches = iter(sup), iter(unsup)
+        for labelled in spread_evenly(len(unsup), len(sup)):
+            if labelled:
+                yield self._batch(train, next(sup_batches))
+            else:
+                yield self._batch(train, next(unsup_batches), labelled=False)
+
+    def _cycled(self, train: Any, sup: list[torch.Tensor],
+                unsup: list[torch.Tensor]) -> Iterator[Batch]:
+        """One labelled batch after every ``labelled_batch_every`` unlabelled ones, cycling;
+        labelled batches not reached by then follow at the end."""
         seen, k = 0, 0
         for step, idx in enumerate(unsup):
             yield self._batch(train, idx, labelled=False)
-            if (step + 1) % self.supervised_every == 0:
+            if (step + 1) % self.labelled_batch_every == 0:
                 yield self._batch(train, sup[k % len(sup)])
                 k += 1
                 seen = min(k, len(sup))
@@ -114,7 +157,9 @@ class SemiSupervisedPlan(UnsupervisedPlan):
     def num_train_batches(self) -> int:
         sup = math.ceil(len(self.labelled) / self.batch_size)
         unsup = math.ceil(len(self.unlabelled) / self.batch_size)
-        return unsup + max(sup, unsup // self.supervised_every)
+        if self.labelled_batch_every is not None:
+            return unsup + max(sup, unsup // self.labelled_batch_every)
+        return unsup + sup * self.labelled_repeats
 
 
 PLANS: dict[str, type[UnsupervisedPlan]] = {

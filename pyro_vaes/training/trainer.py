@@ -1,10 +1,11 @@
 """The SVI loop: batches from a plan, the loss from :class:`SVIObjective`, Adam.
 
 One epoch: for every batch, ``loss = objective(batch)``, backward, optional
-gradient clipping, an Adam step. After each epoch the validation ELBO is
-computed (under a forked RNG, so validation never changes the training
-randomness), the learning-rate schedule steps, the callbacks run (metrics log,
-TensorBoard) and the checkpoint is written.
+gradient clipping, an Adam step. After each epoch the validation measures are
+computed (the ELBO, the objective's other terms, label accuracy; under a forked
+RNG, so validation never changes the training randomness), the learning-rate
+schedule steps, early stopping takes note, the callbacks run (metrics log,
+TensorBoard, RUN/best.pt) and the checkpoint is written.
 
 Checkpoints are also written before the first step and every
 ``config.checkpoint_every`` steps. ``state_dict()`` captures everything needed to
@@ -41,7 +42,10 @@ from pyro_vaes.inference import SVIObjective, make_elbo
 from pyro_vaes.models.base import LatentVariableModel
 from pyro_vaes.training import faults
 from pyro_vaes.training.distributed import DistributedContext
+from pyro_vaes.training.early_stopping import EarlyStopping, check_measure, default_measure
 from pyro_vaes.training.plans import PLANS
+from pyro_vaes.training.progress import EpochProgress
+from pyro_vaes.training.validation import validation_record
 
 DIVERGENCE_CHECK_STEPS = {"cpu": 1}
 """Steps between two reads of the divergence flag, by device type (default 50)."""
@@ -115,15 +119,16 @@ def describe_position(epoch: int, batch: int) -> str:
 class Trainer:
     """Stochastic variational inference for one model on one data set.
 
-    ``checkpointer(state)`` receives :meth:`state_dict` whenever a checkpoint is due (before
-    the first step, every ``config.checkpoint_every`` steps, after every epoch); under DDP
-    pass it on rank 0 only (every rank takes part in gathering the state).
+    ``checkpointer(state, best)`` receives :meth:`state_dict` whenever a checkpoint is due
+    (before the first step, every ``config.checkpoint_every`` steps, after every epoch, with
+    ``best`` true after an epoch that is the best so far by the early-stopping measure);
+    under DDP pass it on rank 0 only (every rank takes part in gathering the state).
     """
 
     def __init__(self, model: LatentVariableModel, splits: Any, config: TrainConfig, *,
                  callbacks: Iterable[Callback] = (), progress: bool = False,
                  plan_options: dict[str, Any] | None = None,
-                 checkpointer: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 checkpointer: Callable[[dict[str, Any], bool], None] | None = None) -> None:
         self.config = config
         self.distributed = DistributedContext.from_environment()
         self.device = self.distributed.device(resolve_device(config.device))
@@ -146,10 +151,15 @@ class Trainer:
         self.plan = PLANS[model.plan](model, splits, batch_size=config.batch_size,
                                       device=self.device, labels=config.labels,
                                       labelled_fraction=config.labelled_fraction,
+                                      labelled_repeats=config.labelled_repeats,
+                                      labelled_batch_every=config.labelled_batch_every,
                                       seed=config.seed, **(plan_options or {}))
         self.optimizer = torch.optim.Adam(self.objective.parameters(), lr=config.lr)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.generator = torch.Generator().manual_seed(config.seed)
+        measure = config.early_stop_on or default_measure(model)
+        check_measure(measure, model)
+        self.early_stopping = EarlyStopping(measure, config.patience)
         self.callbacks = list(callbacks)
         self.progress = progress
         self.checkpointer = checkpointer
@@ -235,30 +245,31 @@ class Trainer:
         raise TrainingDiverged(f"the training loss became NaN or infinite at step {in_epoch} "
                                f"of epoch {self.epoch + 1} (step {bad} of the run)")
 
-    def save_checkpoint(self) -> None:
-        """Check that nothing diverged, then hand the state to the checkpointer."""
+    def save_checkpoint(self, best: bool = False) -> None:
+        """Check that nothing diverged, then hand the state to the checkpointer (``best``:
+        the epoch just finished is the best so far by the early-stopping measure). Every
+        rank calls this: :meth:`state_dict` gathers the RNG states of all ranks."""
         self.check_finite(parameters=True)
         state = self.state_dict()
         if self.checkpointer is not None:
-            self.checkpointer(state)
+            self.checkpointer(state, best)
         self.last_checkpoint = (self.epoch, self.batch_index)
 
     @torch.no_grad()
-    def evaluate_elbo(self, split: str = "val", seed: int | None = None) -> float:
-        """Mean ELBO per data point on a split (unlabelled form), under a forked RNG."""
+    def validate(self, split: str = "val", seed: int | None = None) -> dict[str, float]:
+        """``val_elbo`` (the ELBO itself), the objective's other terms and, for models that
+        predict labels, ``val_accuracy`` on a split, under a forked RNG
+        (:mod:`pyro_vaes.training.validation`)."""
         self.model.eval()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed + 1 if seed is None else seed)
-            total, count = 0.0, 0
-            for batch in self.plan.eval_batches(split):
-                unlabelled = type(batch)(batch.x, None, batch.mask, batch.extra)
-                total += -float(self.objective(unlabelled)) * batch.size
-                count += batch.size
+            record = validation_record(self.model, self.elbo, self.plan.eval_batches(split))
         self.model.train()
-        return total / max(count, 1)
+        return record
 
     def fit(self) -> list[dict[str, Any]]:
-        """Train until ``config.epochs`` epochs are done (continuing after a resume).
+        """Train until ``config.epochs`` epochs are done or early stopping says stop
+        (continuing after a resume).
 
         A fresh trainer first writes a checkpoint of the untrained state, so that the run
         can be resumed from its very first step.
@@ -272,21 +283,24 @@ class Trainer:
     def _fit(self) -> list[dict[str, Any]]:
         if self.last_checkpoint is None:
             self.save_checkpoint()
-        while self.epoch < self.config.epochs:
+        progress = EpochProgress(self.config.epochs, self.epoch, enabled=self.progress)
+        while self.epoch < self.config.epochs and not self.early_stopping.stopped:
             on_epoch_start = getattr(self.model, "on_epoch_start", None)
             if callable(on_epoch_start):  # optional model hook, e.g. an annealing schedule
                 on_epoch_start(self.epoch, self.config.epochs)
             train_loss = self.train_epoch()
-            val_elbo = self.evaluate_elbo("val")
-            record = {"epoch": self.epoch + 1, "train_loss": train_loss, "val_elbo": val_elbo,
+            record = {"epoch": self.epoch + 1, "train_loss": train_loss, **self.validate("val"),
                       "lr": self.optimizer.param_groups[0]["lr"], "seconds": self._seconds}
             self.scheduler.step()
             self.epoch += 1
             self.batch_index = 0
+            self.early_stopping.update(record)
             self.history.append(record)
+            progress.show(record)
             for callback in self.callbacks:
                 callback(self, record)
-            self.save_checkpoint()
+            self.save_checkpoint(best=self.early_stopping.improved)
+        progress.close()
         return self.history
 
     # -- resume ----------------------------------------------------------------------
@@ -310,6 +324,7 @@ class Trainer:
                              "epoch_first_step": self._epoch_first_step,
                              "epoch_data": self._epoch_data_state, "seconds": self._seconds},
                 "ranks": ranks,
+                "early_stopping": self.early_stopping.state_dict(),
                 "rng": {"torch": ranks[0]["torch"], "data": self.generator.get_state()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -325,6 +340,8 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
+        if "early_stopping" in state:  # absent from checkpoints of earlier versions
+            self.early_stopping.load_state_dict(state["early_stopping"])
         position = state.get("position", {})
         self.batch_index = int(position.get("batch", 0))
         self.global_step = int(position.get("global_step", 0))

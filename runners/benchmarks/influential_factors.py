@@ -31,8 +31,8 @@ METRICS = ("mig_continuous", "mig_binned", "dci_disentanglement", "sap", "factor
 
 def train(name: str, out: Path, data: str, args: argparse.Namespace, **options) -> tuple:
     config = TrainConfig(data=data, epochs=args.epochs, max_train=args.max_train,
-                         batch_size=64, seed=0,
-                         labels=options.pop("labels", None))
+                         batch_size=64, seed=0, labels=options.pop("labels", None),
+                         labelled_batch_every=1 if name == "ccvae" else None)
     start = time.perf_counter()
     run = api.train(name, out, model_options=options, train_config=config, figures=False)
     seconds = (time.perf_counter() - start) / args.epochs
@@ -85,7 +85,7 @@ def main() -> None:
                 shape_runs[f"beta-VAE (beta={beta:g})"] = (run, seconds)
 
     others = {
-        "CCVAE (7 binarised factors)": ("ccvae", {"label_kind": "attributes", "latent_dim": 6,
+        "CCVAE (7 binarised factors)": ("ccvae", {"label_kind": "attributes", "latent_dim": 13,
                                                   "likelihood": "bernoulli", "labels": 3000}),
         "ML-VAE (grouped by shape)": ("mlvae", {"group_by": "shape", "latent_dim": 10,
                                                 "likelihood": "bernoulli"}),

@@ -13,10 +13,17 @@ WEIGHT_DETACH = ("zc", "none", "all")
 
 @dataclass
 class CCVAEConfig(ModelConfig):
-    """CCVAE options: the style size, which labels to characterise, the objective's choices."""
+    """CCVAE options: the total latent size, which labels to characterise, the objective.
 
-    latent_dim: int = option(10, "dimension of the style latent z_s (z_c adds one characteristic "
-                                 "latent per binary label, or per class)", min=1)
+    ``latent_dim`` is the total size of the continuous latent, as for every model:
+    z_c takes one dimension per characteristic latent and z_s the remaining
+    ``latent_dim - L`` (at least one).
+    """
+
+    latent_dim: int | None = option(None, "total size of z = (z_c, z_s): one characteristic "
+                                          "latent z_c,i per binary label (or per class) and "
+                                          "the style z_s the rest; default: the characteristic "
+                                          "latents plus 10 style dimensions", min=2)
     label_kind: str | None = option(None, "labels to characterise: targets (one K-class label, "
                                           "K latents) or attributes (L binary labels); default: "
                                           "targets when the data has classes",
@@ -28,4 +35,3 @@ class CCVAEConfig(ModelConfig):
                                       "(z_c detached inside its numerator, as the public code), "
                                       "none (no detach), all (weight held constant)",
                                 choices=WEIGHT_DETACH)
-    supervised_every: int = option(1, "unlabelled batches between two labelled batches", min=1)

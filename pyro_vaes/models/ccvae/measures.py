@@ -1,18 +1,22 @@
 """What `pyro-vaes evaluate` reports for a CCVAE (and, through the shared helpers, for M2).
 
+Four groups (``--measures``), each on the whole split, every figure with its
+``_images`` count:
+
 - ``accuracy``: q(y | z_c) at the posterior mean of z_c, on the split (per label
   as ``accuracy/NAME`` for attributes; the mean over labels as ``accuracy``).
-- ``leakage_probe_accuracy`` next to ``leakage_majority_rate``: a linear probe
-  from the posterior mean of z_s to y (trained on training images); label
-  information in z_s shows as a probe well above the majority-class rate.
-- ``intervention_success``: the fraction of ``flip`` interventions that the
-  independent image classifier (:mod:`pyro_vaes.analysis.image_classifier`)
-  judges to carry the requested label; ``judge_accuracy`` is that classifier's
-  accuracy on the unaltered images of the split.
-- ``diversity``: mean pairwise root-mean-square pixel distance between decoded
+- ``leakage``: ``leakage_probe_accuracy`` next to ``leakage_majority_rate``: a linear
+  probe from the posterior mean of z_s to y, fitted on every training image
+  (``leakage_probe_accuracy_train_images``); label information in z_s shows as a
+  probe well above the majority-class rate.
+- ``interventions``: ``intervention_success``, the fraction of ``flip``
+  interventions (every image of the split: to a random other class, or each
+  attribute flipped in turn) that the independent image classifier
+  (:mod:`pyro_vaes.analysis.image_classifier`, trained once per data set and
+  cached) judges to carry the requested label; ``judge_accuracy`` is that
+  classifier's accuracy on the unaltered images of the split.
+- ``diversity``: mean pairwise root-mean-square pixel distance between 16 decoded
   samples for a fixed y, averaged over the y values.
-
-At most ``max_images`` images of each split are used (seeded and fixed).
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from typing import Any
 import torch
 
 from pyro_vaes.analysis.image_classifier import label_accuracy, train_image_classifier
+from pyro_vaes.analysis.measure_request import MeasureRequest, with_image_counts
 from pyro_vaes.analysis.probes import encode_dataset, linear_probe_accuracy, majority_rate
 from pyro_vaes.models.ccvae.interventions import flip_characteristics, other_classes
 
-MAX_IMAGES = 5000
 DIVERSITY_SAMPLES = 16
 
 
@@ -36,9 +40,9 @@ def mean_pairwise_distance(images: torch.Tensor) -> float:
 
 
 def leakage(train_features: torch.Tensor, train_labels: torch.Tensor,
-            test_features: torch.Tensor, test_labels: torch.Tensor) -> dict[str, float]:
+            test_features: torch.Tensor, test_labels: torch.Tensor) -> dict[str, Any]:
     """Linear probe accuracy from features to labels and the majority-class rate,
-    averaged over labels for attributes (N, L)."""
+    averaged over labels for attributes (N, L), with their image counts."""
     if train_labels.dim() == 1:
         train_labels, test_labels = train_labels[:, None], test_labels[:, None]
     probes, majority = [], []
@@ -46,8 +50,13 @@ def leakage(train_features: torch.Tensor, train_labels: torch.Tensor,
         probes.append(linear_probe_accuracy(train_features, train_labels[:, i],
                                             test_features, test_labels[:, i]))
         majority.append(majority_rate(train_labels[:, i], test_labels[:, i]))
+    n_test, n_train = len(test_labels), len(train_labels)
     return {"leakage_probe_accuracy": sum(probes) / len(probes),
-            "leakage_majority_rate": sum(majority) / len(majority)}
+            "leakage_probe_accuracy_images": n_test,
+            "leakage_probe_accuracy_train_images": n_train,
+            "leakage_majority_rate": sum(majority) / len(majority),
+            "leakage_majority_rate_images": n_test,
+            "leakage_majority_rate_train_images": n_train}
 
 
 def accuracies(predicted: torch.Tensor, labels: torch.Tensor,
@@ -82,43 +91,71 @@ def success_rate(judged: torch.Tensor, target: torch.Tensor, index: int | None) 
     return float((judged[:, index] == target[:, index]).float().mean())
 
 
+GROUPS = ("accuracy", "leakage", "interventions", "diversity")
+DECODE_BATCH = 1000
+
+
+def decode_in_batches(decode: Any, *tensors: torch.Tensor,
+                      batch_size: int = DECODE_BATCH) -> torch.Tensor:
+    """``decode(*rows)`` over the rows of ``tensors`` in batches, concatenated."""
+    n = tensors[0].shape[0]
+    return torch.cat([decode(*(t[i:i + batch_size] for t in tensors))
+                      for i in range(0, n, batch_size)])
+
+
 @torch.no_grad()
-def ccvae_measures(model: Any, splits: Any, split: str, *, max_images: int = MAX_IMAGES,
-                   seed: int = 0) -> dict[str, Any]:
-    """Accuracy, z_s leakage, intervention success and diversity of a CCVAE on a split."""
+def ccvae_measures(model: Any, splits: Any, split: str,
+                   request: MeasureRequest | None = None) -> dict[str, Any]:
+    """The groups of the module docstring that ``request`` asks for, as one flat dict."""
+    request = request or MeasureRequest()
     model.eval()
     device = next(model.parameters()).device
     space = model.label_space
     data, train = getattr(splits, split), splits.train
+    out: dict[str, Any] = {}
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        generator = torch.Generator().manual_seed(seed)
-        test_rep = encode_dataset(model.representation, data, device=device, limit=max_images)
-        train_rep = encode_dataset(model.representation, train, device=device, limit=max_images)
-        y_test = space.of(data)[:len(test_rep["z_c"])]
-        y_train = space.of(train)[:len(train_rep["z_c"])]
-        out: dict[str, Any] = accuracies(model.classifier.predict(test_rep["z_c"].to(device)),
-                                         y_test, space.names)
-        out.update(leakage(train_rep["z_s"], y_train, test_rep["z_s"], y_test))
-
-        y_all = space.of(train)
-        judge = train_image_classifier(train, y_all, seed=seed, device=device)
-        x = data.pixels(torch.arange(len(y_test))).to(device)
-        out["judge_accuracy"] = float(label_accuracy(judge.predict(x).cpu(), y_test).mean())
-        z_c, z_s, y = test_rep["z_c"].to(device), test_rep["z_s"].to(device), y_test.to(device)
-        rates = []
-        for index, target in flip_targets(y, space.multiclass, space.size, generator):
-            images = model.decode(flip_characteristics(model, z_c, y, target), z_s)
-            rates.append(success_rate(judge.predict(images), target, index))
-        out["intervention_success"] = sum(rates) / len(rates)
-
-        fixed = (torch.arange(space.size, device=device) if space.multiclass
-                 else y[:min(10, len(y))])
-        distances = []
-        for row in fixed:
-            ys = row.expand(DIVERSITY_SAMPLES, *row.shape)
-            images = model.decode(model.sample_characteristics(ys),
-                                  model.sample_style(DIVERSITY_SAMPLES))
-            distances.append(mean_pairwise_distance(images))
-        out["diversity"] = sum(distances) / len(distances)
+        torch.manual_seed(request.seed)
+        generator = torch.Generator().manual_seed(request.seed)
+        y_test = space.of(data)
+        n = len(y_test)
+        if request.wants("accuracy", "leakage", "interventions"):
+            test_rep = encode_dataset(model.representation, data, device=device)
+        if request.wants("accuracy"):
+            predicted = model.classifier.predict(test_rep["z_c"].to(device))
+            out.update(with_image_counts(accuracies(predicted, y_test, space.names), n))
+            request.done("accuracy")
+        if request.wants("leakage"):
+            train_rep = encode_dataset(model.representation, train, device=device)
+            out.update(leakage(train_rep["z_s"], space.of(train), test_rep["z_s"], y_test))
+            request.done("leakage")
+        if request.wants("interventions"):
+            judge = train_image_classifier(train, space.of(train), seed=request.seed,
+                                           device=device, cache_dir=request.judge_cache)
+            x = data.pixels(torch.arange(n))
+            out["judge_accuracy"] = float(label_accuracy(judge.predict(x.to(device)).cpu(),
+                                                         y_test).mean())
+            out["judge_accuracy_images"] = n
+            out["judge_train_images"] = len(train)
+            z_c, z_s, y = test_rep["z_c"].to(device), test_rep["z_s"].to(device), y_test.to(device)
+            rates, judged_images = [], 0
+            for index, target in flip_targets(y, space.multiclass, space.size, generator):
+                flipped = flip_characteristics(model, z_c, y, target)
+                images = decode_in_batches(model.decode, flipped, z_s)
+                rates.append(success_rate(judge.predict(images), target, index))
+                judged_images += n
+            out["intervention_success"] = sum(rates) / len(rates)
+            out["intervention_success_images"] = judged_images
+            request.done("interventions")
+        if request.wants("diversity"):
+            fixed = (torch.arange(space.size, device=device) if space.multiclass
+                     else y_test[:min(10, n)].to(device))
+            distances = []
+            for row in fixed:
+                ys = row.expand(DIVERSITY_SAMPLES, *row.shape)
+                images = model.decode(model.sample_characteristics(ys),
+                                      model.sample_style(DIVERSITY_SAMPLES))
+                distances.append(mean_pairwise_distance(images))
+            out.update(with_image_counts({"diversity": sum(distances) / len(distances)},
+                                         DIVERSITY_SAMPLES * len(distances)))
+            request.done("diversity")
     return out

@@ -35,6 +35,8 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
+from pyro_vaes.analysis.measure_request import MeasureRequest
+from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.likelihoods import build_likelihood
@@ -46,7 +48,19 @@ from pyro_vaes.models.ccvae.objective import supervised_bound
 from pyro_vaes.nets import make_decoder, make_encoder
 
 ENUMERATE = {"enumerate": "parallel"}
+DEFAULT_STYLE_DIM = 10
 _PLATE_WARNING = r'at model site "(z_s|x)", possibly invalid dependency'
+
+
+def style_dim(config: CCVAEConfig, num_characteristic: int) -> int:
+    """Size of z_s: ``--latent-dim`` minus the L characteristic latents (default style 10)."""
+    if config.latent_dim is None:
+        return DEFAULT_STYLE_DIM
+    if config.latent_dim <= num_characteristic:
+        raise ConfigError(f"--latent-dim {config.latent_dim} leaves no style dimension after the "
+                          f"{num_characteristic} characteristic latents (one per label); give "
+                          f"--latent-dim of at least {num_characteristic + 1}")
+    return config.latent_dim - num_characteristic
 
 
 class CCVAE(LatentVariableModel):
@@ -62,13 +76,15 @@ class CCVAE(LatentVariableModel):
     default_elbo = "enum"
     max_plate_nesting = 2
     plan = "semi-supervised"
+    measure_groups = ("accuracy", "leakage", "interventions", "diversity")
 
     def __init__(self, config: CCVAEConfig, data_info: DataInfo, *,
                  encoder: nn.Module | None = None, decoder: nn.Module | None = None) -> None:
         super().__init__(config, data_info)
         self.label_space = LabelSpace.from_data(data_info, config.label_kind)
         self.label_kind = self.label_space.kind
-        size, style = self.label_space.size, config.latent_dim
+        size, style = self.label_space.size, style_dim(config, self.label_space.size)
+        self.style_dim = style
         shape = data_info.image_shape
         self.encoder = encoder or make_encoder(shape, config.hidden_dim)
         feature_dim = getattr(self.encoder, "feature_dim", config.hidden_dim)
@@ -87,7 +103,8 @@ class CCVAE(LatentVariableModel):
         """The base checks, and that the data has the labels ``--label-kind`` asks for."""
         super().check_compatible(config, elbo, data_info)
         if data_info is not None:
-            LabelSpace.from_data(data_info, config.label_kind)
+            space = LabelSpace.from_data(data_info, config.label_kind)
+            style_dim(config, space.size)
 
     # -- the pieces of the story ------------------------------------------------------
     def label_prior(self) -> dist.TorchDistribution:
@@ -114,7 +131,7 @@ class CCVAE(LatentVariableModel):
                                                torch.Tensor]:
         """q(z | x) parameters split as (loc_c, scale_c, loc_s, scale_s)."""
         loc, scale = self.posterior.loc_scale(self.encoder(x))
-        split = [self.label_space.size, self.config.latent_dim]
+        split = [self.label_space.size, self.style_dim]
         loc_c, loc_s = loc.split(split, -1)
         scale_c, scale_s = scale.split(split, -1)
         return loc_c, scale_c, loc_s, scale_s
@@ -171,7 +188,19 @@ class CCVAE(LatentVariableModel):
             warnings.filterwarnings("ignore", message=_PLATE_WARNING, category=RuntimeWarning)
             return negative_elbo(elbo, self.model, self.guide, x) / batch.size
 
+    def objective_terms(self, elbo: pyro.infer.ELBO, batch: Batch) -> dict[str, torch.Tensor]:
+        """``supervised_bound``: the labelled objective L(x, y) per image (on a batch with
+        labels), which replaces the ELBO on labelled images."""
+        if batch.y is None:
+            return {}
+        return {"supervised_bound": supervised_bound(self, batch.x, batch.y).mean()}
+
     # -- using a trained model --------------------------------------------------------
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Most probable labels under q(y | z_c) at the posterior mean of z_c: class indices
+        (B,) or 0/1 attributes (B, L)."""
+        return self.classifier.predict(self.encode(x)[0])
+
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """{"z_c": posterior mean of z_c, "z_s": posterior mean of z_s}."""
         loc_c, _, loc_s, _ = self.encode(x)
@@ -200,8 +229,10 @@ class CCVAE(LatentVariableModel):
         y = self.label_prior().sample((num_samples,))
         return self.decode(self.sample_characteristics(y), self.sample_style(num_samples))
 
-    def measures(self, splits: object, split: str) -> dict[str, object]:
-        """Accuracy, z_s leakage, intervention success and diversity (see measures.py)."""
+    def measures(self, splits: object, split: str,
+                 request: MeasureRequest | None = None) -> dict[str, object]:
+        """Accuracy, z_s leakage, intervention success and diversity (see measures.py): the
+        groups ``request`` asks for."""
         from pyro_vaes.models.ccvae.measures import ccvae_measures
 
-        return ccvae_measures(self, splits, split)
+        return ccvae_measures(self, splits, split, request)

@@ -10,8 +10,7 @@ from pyro_vaes.models.base import ModelConfig
 
 @dataclass
 class M2Config(ModelConfig):
-    """M2 options: the weight alpha of the auxiliary classification term, the schedule."""
+    """M2 options: the weight alpha of the auxiliary classification term."""
 
     aux_weight: float = option(50.0, "alpha of the auxiliary term alpha * log q(y | x) added "
                                      "per labelled image", min=0.0)
-    supervised_every: int = option(1, "unlabelled batches between two labelled batches", min=1)

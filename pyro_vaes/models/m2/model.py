@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.likelihoods import build_likelihood
@@ -55,6 +56,7 @@ class M2(LatentVariableModel):
     default_elbo = "enum"
     max_plate_nesting = 1
     plan = "semi-supervised"
+    measure_groups = ("accuracy", "leakage", "interventions", "diversity")
     needs = ("targets",)
     label_kind = "targets"
 
@@ -119,6 +121,14 @@ class M2(LatentVariableModel):
             loss = loss - self.config.aux_weight * log_qy_x.mean()
         return loss
 
+    def objective_terms(self, elbo: pyro.infer.ELBO, batch: Batch) -> dict[str, torch.Tensor]:
+        """``aux_classification``: alpha * mean log q(y | x), the term added per labelled
+        image (on a batch with labels)."""
+        if batch.y is None or self.config.aux_weight == 0:
+            return {}
+        log_qy_x = self.classify(self.encoder(batch.x)).log_prob(batch.y)
+        return {"aux_classification": self.config.aux_weight * log_qy_x.mean()}
+
     # -- using a trained model --------------------------------------------------------
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """argmax_y q(y | x)."""
@@ -154,8 +164,10 @@ class M2(LatentVariableModel):
         y = self.class_prior().sample((num_samples,))
         return self.decode(self.sample_latent(num_samples), y)
 
-    def measures(self, splits: object, split: str) -> dict[str, object]:
-        """q(y | x) accuracy, z leakage, intervention success and diversity."""
+    def measures(self, splits: object, split: str,
+                 request: MeasureRequest | None = None) -> dict[str, object]:
+        """q(y | x) accuracy, z leakage, intervention success and diversity: the groups
+        ``request`` asks for."""
         from pyro_vaes.models.m2.measures import m2_measures
 
-        return m2_measures(self, splits, split)
+        return m2_measures(self, splits, split, request)

@@ -30,6 +30,7 @@ import pyro.distributions as dist
 import torch
 from pyro import poutine
 
+from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.likelihoods import build_likelihood
@@ -55,6 +56,7 @@ class MLVAE(LatentVariableModel):
     max_plate_nesting = 2
     data_plate = "groups"
     plan = "grouped"
+    measure_groups = ("probes", "accumulated_probe", "heldout")
 
     def __init__(self, config: MLVAEConfig, data_info: DataInfo) -> None:
         super().__init__(config, data_info)
@@ -123,6 +125,13 @@ class MLVAE(LatentVariableModel):
             mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
         return x, mask.to(torch.bool)
 
+    def objective_terms(self, elbo: Any, batch: Batch) -> dict[str, torch.Tensor]:
+        """With --style-beta != 1 the training objective weights the style KL by beta_s:
+        ``style_beta_weighted_elbo`` per group."""
+        if self.config.style_beta == 1.0:
+            return {}
+        return {"style_beta_weighted_elbo": -self.loss(elbo, batch)}
+
     # -- using a trained model -------------------------------------------------------
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Posterior means of content and style for single images (B, C, H, W), each alone."""
@@ -150,8 +159,9 @@ class MLVAE(LatentVariableModel):
         s = self.style_prior().sample((num_samples,))
         return self.decode(c, s)
 
-    def measures(self, splits: Any, split: str = "test") -> dict[str, Any]:
+    def measures(self, splits: Any, split: str = "test",
+                 request: MeasureRequest | None = None) -> dict[str, Any]:
         """Content and style probes, accumulated-evidence probes, held-out-group figures."""
         from pyro_vaes.models.mlvae.measures import mlvae_measures
 
-        return mlvae_measures(self, splits, split)
+        return mlvae_measures(self, splits, split, request)

@@ -10,10 +10,17 @@ from pyro_vaes.models.base import ModelConfig
 
 @dataclass
 class PartedConfig(ModelConfig):
-    """Sizes of z and u, the penalty, the supervised weight, the attention slope, the extras."""
+    """Sizes of u and z, the penalty, the supervised weight, the attention slope, the extras.
 
-    latent_dim: int = option(6, "dimension of the class-independent latent z", min=1)
-    class_dim: int = option(10, "dimension of the class-related latent u", min=1)
+    ``latent_dim`` is the total size of the continuous latent, as for every model:
+    u has ``class_dim`` dimensions and z the other ``latent_dim - class_dim``.
+    """
+
+    latent_dim: int = option(16, "total size of the continuous latent (u, z): the "
+                                 "class-related u has --class-dim dimensions, the "
+                                 "class-independent z the rest", min=2)
+    class_dim: int = option(10, "dimensions of the class-related latent u (the "
+                                "class-independent z gets --latent-dim minus these)", min=1)
     prior: str = option("mixture", "prior of u: the class-conditional Gaussian mixture, one "
                                    "component per class (z's prior is N(0, I))",
                         choices=("mixture",))
@@ -25,7 +32,6 @@ class PartedConfig(ModelConfig):
                               "goes unpenalised", min=0.0, max=1.0)
     alpha: float = option(50.0, "weight of the supervised term alpha * log q(c | x) on "
                                 "labelled images", min=0.0)
-    supervised_every: int = option(1, "unlabelled batches between two labelled batches", min=1)
     slope_start: float = option(1.0, "slope of the attention sigmoid at the first epoch",
                                 open_min=0.0)
     slope_end: float = option(8.0, "slope of the attention sigmoid at the last epoch (and for "

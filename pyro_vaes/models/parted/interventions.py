@@ -54,7 +54,7 @@ def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
     model = run.model.eval()
     names = class_names(model)
     device = run.device
-    du, dz = model.config.class_dim, model.config.latent_dim
+    du, dz = model.config.class_dim, model.z_dim
     offsets = torch.linspace(-options.span, options.span, options.steps, device=device)
     written = []
     for k in chosen_classes(model, options.labels):

@@ -1,14 +1,17 @@
 """What a trained class-related VAE knows about its classes (added to ``pyro-vaes evaluate``).
 
-- ``classifier_accuracy``: accuracy of argmax q(c | x) on ``split``.
-- ``u_probe_accuracy`` / ``z_probe_accuracy``: a linear probe of the class from the
-  posterior mean of u (resp. z), trained on the training split and scored on
-  ``split``; u should be high and z near ``probe_chance`` (the majority rate).
-- ``bc_max`` / ``bc_mean``: the largest and mean Bhattacharyya coefficient over the
-  K(K-1)/2 pairs of the learned prior components; ``bc_pairs_above_tau`` counts the
-  pairs the hinge still penalises.
-- :func:`factor_measures` is the hook for disentanglement metrics on data with
-  known factors (the shapes sets); it reports the binned MIG of (u, z) for now.
+Four groups (``--measures``), on the whole split, every figure with its ``_images`` count:
+
+- ``accuracy``: ``classifier_accuracy``, accuracy of argmax q(c | x) on ``split``.
+- ``probes``: ``u_probe_accuracy`` / ``z_probe_accuracy``, a linear probe of the class
+  from the posterior mean of u (resp. z), fitted on every training image and scored
+  on ``split``; u should be high and z near ``probe_chance`` (the majority rate).
+- ``overlaps``: ``bc_max`` / ``bc_mean``, the largest and mean Bhattacharyya
+  coefficient over the K(K-1)/2 pairs of the learned prior components;
+  ``bc_pairs_above_tau`` counts the pairs the hinge still penalises (properties of
+  the prior: 0 images).
+- ``factors``: :func:`factor_measures`, the hook for disentanglement metrics on data
+  with known factors (the shapes sets); the binned MIG of (u, z) for now.
 """
 
 from __future__ import annotations
@@ -17,16 +20,9 @@ from typing import Any
 
 import torch
 
+from pyro_vaes.analysis.measure_request import MeasureRequest, with_image_counts
 from pyro_vaes.analysis.probes import encode_dataset, linear_probe_accuracy, majority_rate
 from pyro_vaes.inference.bhattacharyya import pairwise_bhattacharyya, upper_pairs
-
-
-def _limit(dataset: Any, limit: int, seed: int = 1) -> Any:
-    """A seeded subset of at most ``limit`` images."""
-    if len(dataset) <= limit:
-        return dataset
-    keep = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:limit]
-    return dataset.subset(keep.sort()[0])
 
 
 def component_overlaps(model: Any) -> dict[str, float]:
@@ -50,25 +46,41 @@ def factor_measures(representation: dict[str, torch.Tensor], dataset: Any) -> di
     return {"mig_uz": mig(codes, factors)}
 
 
+GROUPS = ("accuracy", "probes", "overlaps", "factors")
+
+
 @torch.no_grad()
-def parted_measures(model: Any, splits: Any, split: str = "test", *,
-                    probe_limit: int = 10000) -> dict[str, Any]:
-    """The measures listed in the module docstring, as one flat dict."""
+def parted_measures(model: Any, splits: Any, split: str = "test",
+                    request: MeasureRequest | None = None) -> dict[str, Any]:
+    """The groups of the module docstring that ``request`` asks for, as one flat dict."""
+    request = request or MeasureRequest()
     model.eval()
     device = next(model.parameters()).device
-    train = _limit(splits.train, probe_limit)
-    test = _limit(getattr(splits, split), probe_limit)
-    features = {part: encode_dataset(model.representation, data, device=device)
-                for part, data in (("train", train), (split, test))}
-    labels = {"train": train.targets, split: test.targets}
-    predicted = features[split]["c"].argmax(-1)
-    out: dict[str, Any] = {
-        "classifier_accuracy": float((predicted == labels[split]).float().mean()),
-        "probe_chance": majority_rate(labels["train"], labels[split]),
-    }
-    for site in ("u", "z"):
-        out[f"{site}_probe_accuracy"] = linear_probe_accuracy(
-            features["train"][site], labels["train"], features[split][site], labels[split])
-    out.update(component_overlaps(model))
-    out.update(factor_measures(features[split], test))
+    train, test = splits.train, getattr(splits, split)
+    n, n_train = len(test), len(train)
+    out: dict[str, Any] = {}
+    features = {}
+    if request.wants("accuracy", "probes", "factors"):
+        features[split] = encode_dataset(model.representation, test, device=device)
+    if request.wants("accuracy"):
+        predicted = features[split]["c"].argmax(-1)
+        out.update(with_image_counts(
+            {"classifier_accuracy": float((predicted == test.targets).float().mean())}, n))
+        request.done("accuracy")
+    if request.wants("probes"):
+        features["train"] = encode_dataset(model.representation, train, device=device)
+        out["probe_chance"] = majority_rate(train.targets, test.targets)
+        out["probe_chance_images"] = n
+        for site in ("u", "z"):
+            out[f"{site}_probe_accuracy"] = linear_probe_accuracy(
+                features["train"][site], train.targets, features[split][site], test.targets)
+            out[f"{site}_probe_accuracy_images"] = n
+            out[f"{site}_probe_accuracy_train_images"] = n_train
+        request.done("probes")
+    if request.wants("overlaps"):
+        out.update(with_image_counts(component_overlaps(model), 0))
+        request.done("overlaps")
+    if request.wants("factors"):
+        out.update(with_image_counts(factor_measures(features[split], test), n))
+        request.done("factors")
     return out

@@ -33,6 +33,7 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
+from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.bhattacharyya import bhattacharyya_hinge
@@ -63,6 +64,7 @@ class PartedVAE(LatentVariableModel):
     default_elbo = "enum"
     max_plate_nesting = 1
     plan = "semi-supervised"
+    measure_groups = ("accuracy", "probes", "overlaps", "factors")
     needs = ("targets",)
     label_kind = "targets"
 
@@ -74,14 +76,14 @@ class PartedVAE(LatentVariableModel):
         features = getattr(self.encoder, "feature_dim", config.hidden_dim)
         self.classifier = nn.Linear(features, self.num_classes)
         self.attention = ClassAttention(self.num_classes, features)
+        self.z_dim = config.latent_dim - config.class_dim
         self.u_head = DiagonalNormalGuide(features, config.class_dim)
-        self.z_head = DiagonalNormalGuide(features, config.latent_dim)
-        self.decoder = make_decoder(config.latent_dim + config.class_dim, shape,
-                                    config.hidden_dim)
+        self.z_head = DiagonalNormalGuide(features, self.z_dim)
+        self.decoder = make_decoder(config.latent_dim, shape, config.hidden_dim)
         # The mixture's weights are the fixed class prior pi (uniform, not learned).
         self.u_prior = GaussianMixturePrior(config.class_dim, self.num_classes,
                                             learn_weights=False)
-        self.z_prior = StandardNormalPrior(config.latent_dim)
+        self.z_prior = StandardNormalPrior(self.z_dim)
         self.likelihood = build_likelihood(config.likelihood)
         self.register_buffer("train_slope", torch.tensor(float(config.slope_start)))
         self.register_buffer("steps", torch.tensor(0, dtype=torch.long))
@@ -89,8 +91,12 @@ class PartedVAE(LatentVariableModel):
     @classmethod
     def check_compatible(cls, config: Any, elbo: str | None = None,
                          data_info: DataInfo | None = None) -> None:
-        """Also refuse a mixture whose size is not the number of classes."""
+        """Also refuse an empty z and a mixture whose size is not the number of classes."""
         super().check_compatible(config, elbo, data_info)
+        if config.class_dim >= config.latent_dim:
+            raise ConfigError(f"--class-dim {config.class_dim} leaves no class-independent "
+                              f"dimension of --latent-dim {config.latent_dim}; make --latent-dim "
+                              f"larger than --class-dim")
         if data_info is not None and config.mixture_components is not None \
                 and config.mixture_components != data_info.num_classes:
             raise ConfigError(f"mixture_components {config.mixture_components} must equal the "
@@ -204,7 +210,31 @@ class PartedVAE(LatentVariableModel):
                                 max_continuous=config.capacity_continuous,
                                 max_discrete=config.capacity_discrete)
 
+    def objective_terms(self, elbo: Any, batch: Batch) -> dict[str, torch.Tensor]:
+        """The terms the loss adds to -ELBO, per image: ``bhattacharyya_penalty`` (gamma_bc x
+        hinge, subtracted), ``aux_classification`` (alpha * mean log q(y | x), added on
+        labelled images), and, when switched on, ``capacity_penalty`` and
+        ``batch_entropy_penalty`` (both subtracted)."""
+        config = self.config
+        terms: dict[str, torch.Tensor] = {}
+        if config.gamma_bc > 0:
+            terms["bhattacharyya_penalty"] = config.gamma_bc * self.bhattacharyya_penalty()
+        h = self.encoder(batch.x)
+        logits = self.class_logits(h)
+        if batch.y is not None and config.alpha > 0:
+            terms["aux_classification"] = (config.alpha * dist.Categorical(logits=logits)
+                                           .log_prob(batch.y).mean())
+        if config.capacity_weight > 0:
+            terms["capacity_penalty"] = config.capacity_weight * self.capacity_term(h, logits)
+        if config.entropy_weight > 0:
+            terms["batch_entropy_penalty"] = config.entropy_weight * batch_entropy_terms(logits)
+        return terms
+
     # -- using a trained model ---------------------------------------------------------------
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """argmax_c q(c | x)."""
+        return self.class_logits(self.encoder(x)).argmax(-1)
+
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """q(c | x) as probabilities (B, K)."""
         return self.class_logits(self.encoder(x)).softmax(-1)
@@ -245,8 +275,9 @@ class PartedVAE(LatentVariableModel):
         z = self.z_prior().sample((c.shape[0],))
         return self.decode(z, u)
 
-    def measures(self, splits: Any, split: str = "test") -> dict[str, Any]:
+    def measures(self, splits: Any, split: str = "test",
+                 request: MeasureRequest | None = None) -> dict[str, Any]:
         """Accuracy of q(c|x), u/z linear probes, pairwise BC of the components."""
         from pyro_vaes.models.parted.measures import parted_measures
 
-        return parted_measures(self, splits, split)
+        return parted_measures(self, splits, split, request)

@@ -17,6 +17,8 @@ in both the model and the guide, so the ELBO's KL term is scaled and nothing els
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyro
 import torch
 from pyro import poutine
@@ -24,7 +26,7 @@ from torch import nn
 
 from pyro_vaes.guides import build_guide
 from pyro_vaes.likelihoods import build_likelihood
-from pyro_vaes.models.base import DataInfo, LatentVariableModel
+from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.vae.config import VAEConfig
 from pyro_vaes.nets import make_decoder, make_encoder
 from pyro_vaes.priors import build_prior
@@ -62,6 +64,13 @@ class VAE(LatentVariableModel):
         with pyro.plate("data", x.shape[0]):
             with poutine.scale(scale=self.config.beta):
                 pyro.sample("z", self.posterior(self.encoder(x)))
+
+    def objective_terms(self, elbo: Any, batch: Batch) -> dict[str, torch.Tensor]:
+        """With beta != 1 the training objective is the beta-weighted bound
+        E[log p(x|z)] - beta KL, reported as ``beta_weighted_elbo``."""
+        if self.config.beta == 1.0:
+            return {}
+        return {"beta_weighted_elbo": -self.loss(elbo, batch)}
 
     def posterior_distribution(self, x: torch.Tensor) -> pyro.distributions.TorchDistribution:
         """q(z | x) for a batch of images."""
