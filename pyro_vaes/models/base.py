@@ -8,6 +8,7 @@ batched (``plan``) and which plate indexes the data (``data_plate``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -21,6 +22,14 @@ from pyro_vaes.guides import GUIDES
 from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.inference.importance import chunked_log_importance_weights, elbo_and_log_likelihood
 from pyro_vaes.likelihoods import LIKELIHOODS
+from pyro_vaes.nets import (
+    DEFAULT_CHANNELS,
+    NETS,
+    check_net,
+    default_net,
+    make_decoder,
+    make_encoder,
+)
 from pyro_vaes.priors import PRIORS
 
 
@@ -64,14 +73,20 @@ class DataInfo:
 
 @dataclass
 class ModelConfig:
-    """Options every model takes: latent size, the swappable pieces, net width."""
+    """Options every model takes: latent size, the swappable pieces, the nets and their widths."""
 
     latent_dim: int = option(10, "dimension of the latent z", min=1)
     prior: str = option("normal", "prior p(z)", choices=tuple(PRIORS))
     guide: str = option("diagonal", "guide family q(z | x)", choices=tuple(GUIDES))
     likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
-    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer",
-                             min=1)
+    net: str | None = option(None, "encoder and decoder: mlp (fully connected) or conv "
+                                   "(convolutional); default: by image size, see "
+                                   "docs/benchmarks.md", choices=NETS)
+    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer "
+                                  "(MLP layers; the conv nets' linear layer)", min=1)
+    channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "
+                                             "(doubled for the second half of the layers)",
+                           min=1)
     mixture_components: int = option(10, "components of the mixture prior", min=1,
                                      applies={"prior": ("mixture",)})
     guide_rank: int = option(2, "rank of the low-rank guide", min=1,
@@ -123,8 +138,22 @@ class LatentVariableModel(nn.Module):
 
     def __init__(self, config: Any, data_info: DataInfo) -> None:
         super().__init__()
+        if getattr(config, "net", "") is None:  # record the net the default chose
+            config = dataclasses.replace(config, net=default_net(data_info.image_shape))
         self.config = config
         self.data_info = data_info
+
+    def build_encoder(self, feature_dim: int | None = None) -> nn.Module:
+        """The encoder the config names: images (..., C, H, W) -> features (..., F)."""
+        config = self.config
+        return make_encoder(self.data_info.image_shape, feature_dim or config.hidden_dim,
+                            net=config.net, channels=config.channels)
+
+    def build_decoder(self, latent_dim: int) -> nn.Module:
+        """The decoder the config names: latents (..., latent_dim) -> pixel parameters."""
+        config = self.config
+        return make_decoder(latent_dim, self.data_info.image_shape, config.hidden_dim,
+                            net=config.net, channels=config.channels)
 
     @classmethod
     def check_compatible(cls, config: Any, elbo: str | None = None,
@@ -143,6 +172,7 @@ class LatentVariableModel(nn.Module):
             raise ConfigError("guide 'flow' needs --latent-dim of at least 2; "
                               "use --guide diagonal for a 1-D latent")
         if data_info is not None:
+            check_net(getattr(config, "net", None), data_info.image_shape)
             for need in cls.needs:
                 have = {"targets": data_info.num_classes,
                         "attributes": data_info.attribute_names}.get(need)

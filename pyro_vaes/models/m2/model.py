@@ -33,7 +33,6 @@ from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.ccvae.labels import LabelSpace
 from pyro_vaes.models.m2.config import M2Config
-from pyro_vaes.nets import make_decoder, make_encoder
 
 
 def _with_class(h: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -63,12 +62,12 @@ class M2(LatentVariableModel):
         super().__init__(config, data_info)
         self.label_space = LabelSpace.from_data(data_info, "targets")
         self.num_classes = self.label_space.size
-        shape, k = data_info.image_shape, self.num_classes
-        self.encoder = encoder or make_encoder(shape, config.hidden_dim)
+        k = self.num_classes
+        self.encoder = encoder if encoder is not None else self.build_encoder()
         feature_dim = getattr(self.encoder, "feature_dim", config.hidden_dim)
         self.class_head = nn.Linear(feature_dim, k)
         self.posterior = DiagonalNormalGuide(feature_dim + k, config.latent_dim)
-        self.decoder = decoder or make_decoder(config.latent_dim + k, shape, config.hidden_dim)
+        self.decoder = decoder if decoder is not None else self.build_decoder(config.latent_dim + k)
         self.likelihood = build_likelihood(config.likelihood)
         self.register_buffer("class_logits", torch.zeros(k))
         self.register_buffer("latent_loc", torch.zeros(config.latent_dim))

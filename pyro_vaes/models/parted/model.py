@@ -46,7 +46,6 @@ from pyro_vaes.models.parted.objective import (
     batch_entropy_terms,
     capacity_penalty,
 )
-from pyro_vaes.nets import make_decoder, make_encoder
 from pyro_vaes.priors import GaussianMixturePrior, StandardNormalPrior
 
 
@@ -66,18 +65,19 @@ class PartedVAE(LatentVariableModel):
     needs = ("targets",)
     label_kind = "targets"
 
-    def __init__(self, config: PartedConfig, data_info: DataInfo) -> None:
+    def __init__(self, config: PartedConfig, data_info: DataInfo, *,
+                 encoder: nn.Module | None = None, decoder: nn.Module | None = None) -> None:
         super().__init__(config, data_info)
-        shape = data_info.image_shape
         self.num_classes = int(data_info.num_classes or 0)
-        self.encoder = make_encoder(shape, config.hidden_dim)
+        self.encoder = encoder if encoder is not None else self.build_encoder()
         features = getattr(self.encoder, "feature_dim", config.hidden_dim)
         self.classifier = nn.Linear(features, self.num_classes)
         self.attention = ClassAttention(self.num_classes, features)
         self.u_head = DiagonalNormalGuide(features, config.class_dim)
         self.z_head = DiagonalNormalGuide(features, config.latent_dim)
-        self.decoder = make_decoder(config.latent_dim + config.class_dim, shape,
-                                    config.hidden_dim)
+        if decoder is None:
+            decoder = self.build_decoder(config.latent_dim + config.class_dim)
+        self.decoder = decoder
         # The mixture's weights are the fixed class prior pi (uniform, not learned).
         self.u_prior = GaussianMixturePrior(config.class_dim, self.num_classes,
                                             learn_weights=False)
