@@ -17,6 +17,7 @@ from pyro.infer import ELBO, Trace_ELBO, TraceEnum_ELBO, TraceMeanField_ELBO
 from torch import nn
 
 from pyro_vaes.errors import ConfigError
+from pyro_vaes.inference.host_reads import no_host_reads, reads_cost_a_sync
 from pyro_vaes.inference.jit import JitELBO
 
 ELBO_CLASSES: dict[str, type[ELBO]] = {
@@ -66,20 +67,21 @@ def negative_elbo(elbo: ELBO, model: Callable[..., Any], guide: Callable[..., An
       Pyro's warning about that is expected and silenced.
     - A :class:`JitELBO` compiles the gradient-carrying loss and evaluates the
       no-gradient one eagerly.
+    - Off the CPU, Pyro's own reads of the loss on the host (NaN warnings,
+      ``torch_item``) are switched off (:mod:`pyro_vaes.inference.host_reads`).
     """
-    if isinstance(elbo, JitELBO):
-        if torch.is_grad_enabled():
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*found no sample sites configured")
-                return elbo.differentiable_loss(model, guide, *args)
-        elbo = elbo.eager
-    if not isinstance(elbo, TraceEnum_ELBO):
-        guide = poutine.infer_config(guide, sample_instead)
+    device = next((a.device for a in args if torch.is_tensor(a)), None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*found no sample sites configured")
+        if isinstance(elbo, JitELBO):
+            if torch.is_grad_enabled():
+                return elbo.differentiable_loss(model, guide, *args)
+            elbo = elbo.eager
+        if not isinstance(elbo, TraceEnum_ELBO):
+            guide = poutine.infer_config(guide, sample_instead)
         if torch.is_grad_enabled():
-            return elbo.differentiable_loss(model, guide, *args)
-        device = next((a.device for a in args if torch.is_tensor(a)), None)
+            with no_host_reads(reads_cost_a_sync(device)):
+                return elbo.differentiable_loss(model, guide, *args)
         return torch.tensor(float(elbo.loss(model, guide, *args)), device=device)
 
 

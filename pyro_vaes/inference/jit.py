@@ -38,7 +38,6 @@ from pyro.poutine.messenger import Messenger
 from torch import nn
 
 
-
 class _JitTraceELBO(JitTrace_ELBO):
     """JitTrace_ELBO whose ``differentiable_loss`` has the gradient of the surrogate only.
 

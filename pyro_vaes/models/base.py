@@ -114,8 +114,10 @@ class Batch:
         return int(self.x.shape[0])
 
     def to(self, device: torch.device | str) -> Batch:
-        """The same batch on another device."""
-        move: Callable[[Any], Any] = lambda t: t.to(device) if torch.is_tensor(t) else t  # noqa: E731
+        """The same batch on another device (copies from the host do not wait for the device;
+        tensors already there are kept)."""
+        move: Callable[[Any], Any] = (  # noqa: E731
+            lambda t: t.to(device, non_blocking=True) if torch.is_tensor(t) else t)
         return Batch(move(self.x), move(self.y), move(self.mask),
                      {k: move(v) for k, v in self.extra.items()})
 

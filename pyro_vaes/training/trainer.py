@@ -15,6 +15,9 @@ torch RNG state of every process (gathered from all ranks under DDP). A resume i
 the middle of an epoch regenerates the epoch's batches from the saved generator state
 and skips the consumed ones.
 
+On an accelerator the training images are moved to the device once, before the
+first epoch, and the progress bar's loss is read only when the divergence flag is.
+
 A NaN or infinite loss stops training with :class:`TrainingDiverged` before any
 checkpoint can record the diverged state. The check keeps no per-step host sync
 on accelerators: the first bad step is noted on the device and read every
@@ -39,6 +42,7 @@ from pyro_vaes.config import TrainConfig
 from pyro_vaes.errors import ConfigError, TrainingDiverged
 from pyro_vaes.inference import SVIObjective, make_elbo
 from pyro_vaes.models.base import LatentVariableModel
+from pyro_vaes.nets.precision import autocast_nets, check_autocast
 from pyro_vaes.training import faults
 from pyro_vaes.training.distributed import DistributedContext
 from pyro_vaes.training.plans import PLANS
@@ -131,8 +135,10 @@ class Trainer:
         self.splits = splits
         elbo_name = config.elbo or model.default_elbo
         model.check_compatible(model.config, elbo_name)
+        check_autocast(config.autocast, self.device)
         self.elbo = make_elbo(elbo_name, num_particles=config.num_particles,
-                              max_plate_nesting=model.max_plate_nesting)
+                              max_plate_nesting=model.max_plate_nesting, jit=config.jit)
+        autocast_nets(model, config.autocast)
         self.objective = SVIObjective(model, self.elbo)
         self.step_module: torch.nn.Module = self.objective
         if self.distributed.enabled:
@@ -147,6 +153,8 @@ class Trainer:
                                       device=self.device, labels=config.labels,
                                       labelled_fraction=config.labelled_fraction,
                                       seed=config.seed, **(plan_options or {}))
+        if self.device.type != "cpu":  # the images live on the device: no copy per batch
+            self.plan.splits = splits.to(self.device)
         self.optimizer = torch.optim.Adam(self.objective.parameters(), lr=config.lr)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -191,10 +199,10 @@ class Trainer:
             if batch is None:
                 continue
             loss = self._step(batch)
-            if self.progress:
-                bar.set_postfix(loss=f"{float(loss):.2f}")
             if self.watch.due(self.global_step):
                 self.check_finite()
+                if self.progress:  # read only when due: a read waits for a GPU
+                    bar.set_postfix(loss=f"{float(loss):.2f}")
             every = self.config.checkpoint_every
             if every and self.global_step % every == 0:
                 self._seconds += time.perf_counter() - start   # saved with the checkpoint
