@@ -14,7 +14,8 @@ Guide::
         z_n ~ q(z | x_n, y_n)              # encoder features of x and one_hot(y)
 
 Unlabelled images sum over the K classes (TraceEnum_ELBO): the decoder runs
-once per class. Labelled images add alpha * log q(y | x) (``aux_weight``).
+once per class. Labelled images add alpha * log q(y | x) (``aux_weight``), a
+``pyro.factor`` of the guide (``guide_with_aux``).
 The encoder and decoder are the same nets as the CCVAE's (features of x,
 a diagonal Normal head, a decoder of K + latent_dim inputs).
 """
@@ -99,10 +100,24 @@ class M2(LatentVariableModel):
 
     def guide(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
         """y ~ q(y | x) when unobserved (enumerated in parallel); z ~ q(z | x, y)."""
+        self._guide(x, y, 0.0)
+
+    def guide_with_aux(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """The guide of a labelled batch with the auxiliary term as a factor.
+
+        ``pyro.factor("aux", -alpha log q(y | x))`` per image, so that minus the ELBO
+        per image is the loss -ELBO/B - alpha mean log q(y | x), from the encoder
+        features the guide computes anyway (one encoder pass per step).
+        """
+        self._guide(x, y, self.config.aux_weight)
+
+    def _guide(self, x: torch.Tensor, y: torch.Tensor | None, aux_weight: float) -> None:
         h = self.encoder(x)
         with pyro.plate("data", x.shape[0]):
             if y is None:
                 y = pyro.sample("y", self.classify(h), infer={"enumerate": "parallel"})
+            elif aux_weight > 0:
+                pyro.factor("aux", -aux_weight * self.classify(h).log_prob(y), has_rsample=True)
             pyro.sample("z", self.posterior(_with_class(h, y, self.num_classes)))
 
     def site_args(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -110,13 +125,11 @@ class M2(LatentVariableModel):
         return batch.x, batch.y
 
     def loss(self, elbo: pyro.infer.ELBO, batch: Batch) -> torch.Tensor:
-        """Minus the ELBO per image, minus alpha * mean log q(y | x) on labelled batches."""
+        """Minus the ELBO per image, minus alpha * mean log q(y | x) on labelled batches
+        (through :meth:`guide_with_aux`)."""
         x, y = self.site_args(batch)
-        loss = negative_elbo(elbo, self.model, self.guide, x, y) / batch.size
-        if y is not None and self.config.aux_weight > 0:
-            log_qy_x = self.classify(self.encoder(x)).log_prob(y)
-            loss = loss - self.config.aux_weight * log_qy_x.mean()
-        return loss
+        guide = self.guide if y is None or self.config.aux_weight <= 0 else self.guide_with_aux
+        return negative_elbo(elbo, self.model, guide, x, y) / batch.size
 
     # -- using a trained model --------------------------------------------------------
     def predict(self, x: torch.Tensor) -> torch.Tensor:

@@ -156,13 +156,26 @@ class PartedVAE(LatentVariableModel):
 
     def guide(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
         """c ~ q(c | x) (enumerated) unless labelled; u ~ q(u | x, c); z ~ q(z | x)."""
+        self._guide(x, y, 0.0)
+
+    def guide_with_supervision(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """The guide of a labelled batch with ``pyro.factor("supervised", -alpha log q(y|x))``
+        per image: minus the ELBO per image is then -ELBO/B - alpha mean log q(y | x),
+        from the features the guide computes anyway."""
+        self._guide(x, y, self.config.alpha)
+
+    def _guide(self, x: torch.Tensor, y: torch.Tensor | None, alpha: float) -> None:
         h = self.encoder(x)
+        logits = self.class_logits(h)
         with pyro.plate("data", x.shape[0]):
             if y is None:
-                c = pyro.sample("c", dist.Categorical(logits=self.class_logits(h)),
+                c = pyro.sample("c", dist.Categorical(logits=logits),
                                 infer={"enumerate": "parallel"})
             else:
                 c = y
+                if alpha > 0:
+                    pyro.factor("supervised", -alpha * dist.Categorical(logits=logits).log_prob(y),
+                                has_rsample=True)
             pyro.sample("u", self.u_posterior(h, c))
             pyro.sample("z", self.z_posterior(h))
 
@@ -172,20 +185,19 @@ class PartedVAE(LatentVariableModel):
 
     # -- the objective ---------------------------------------------------------------------
     def loss(self, elbo: Any, batch: Batch) -> torch.Tensor:
-        """-ELBO / B - alpha * mean log q(y | x) (labelled batches) + optional extras."""
+        """-ELBO / B - alpha * mean log q(y | x) (labelled batches, through
+        :meth:`guide_with_supervision`) + optional extras."""
         x, y = self.site_args(batch)
         if self.training and torch.is_grad_enabled():
             self.steps += 1
-        loss = negative_elbo(elbo, self.model, self.guide, x, y) / batch.size
         config = self.config
-        needs_logits = (y is not None and config.alpha > 0) or config.capacity_weight > 0 \
-            or config.entropy_weight > 0
-        if not needs_logits:
+        supervised = y is not None and config.alpha > 0
+        guide = self.guide_with_supervision if supervised else self.guide
+        loss = negative_elbo(elbo, self.model, guide, x, y) / batch.size
+        if config.capacity_weight <= 0 and config.entropy_weight <= 0:
             return loss
         h = self.encoder(x)
         logits = self.class_logits(h)
-        if y is not None and config.alpha > 0:
-            loss = loss - config.alpha * dist.Categorical(logits=logits).log_prob(y).mean()
         if config.capacity_weight > 0:
             loss = loss + config.capacity_weight * self.capacity_term(h, logits)
         if config.entropy_weight > 0:
