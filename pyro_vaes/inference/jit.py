@@ -193,6 +193,7 @@ class JitELBO(ELBO):
             self._compiled[key] = compiled
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", message=".*torch.jit.trace. is deprecated")
             return compiled(*args)
 
     def _get_trace(self, *args: Any, **kwargs: Any) -> Any:

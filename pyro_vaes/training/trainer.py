@@ -136,6 +136,10 @@ class Trainer:
         elbo_name = config.elbo or model.default_elbo
         model.check_compatible(model.config, elbo_name)
         check_autocast(config.autocast, self.device)
+        if config.jit and getattr(model.config, "guide", None) == "lowrank":
+            raise ConfigError("--jit with --guide lowrank: the compiled low-rank guide draws "
+                              "other noise than the eager one; use another --guide or leave "
+                              "--jit out")
         self.elbo = make_elbo(elbo_name, num_particles=config.num_particles,
                               max_plate_nesting=model.max_plate_nesting, jit=config.jit)
         autocast_nets(model, config.autocast)
