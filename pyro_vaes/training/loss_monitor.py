@@ -45,12 +45,18 @@ class NonFiniteLoss:
 
 
 class LossMonitor:
-    """Sum of ``loss * size`` over an epoch's steps, kept on the device of the loss."""
+    """Sum of ``loss * size`` over an epoch's steps, kept on the device of the loss.
+
+    ``check_every``: steps between two reads; default 1 on the CPU, ``CHECK_EVERY``
+    elsewhere.
+    """
 
     def __init__(self, device: torch.device | str, check_every: int | None = None) -> None:
         device = torch.device(device)
         self.device = device
-        self.check_every = 1 if device.type == "cpu" else (check_every or CHECK_EVERY)
+        if check_every is None:
+            check_every = 1 if device.type == "cpu" else CHECK_EVERY
+        self.check_every = check_every
         dtype = torch.float32 if device.type == "mps" else torch.float64
         self.total = torch.zeros((), dtype=dtype, device=device)
         self.count = 0
