@@ -18,6 +18,7 @@ from pyro_vaes.nets import (
     ConvEncoder,
     MLPDecoder,
     MLPEncoder,
+    SubPixelConv,
     conv_widths,
     default_net,
 )
@@ -50,7 +51,14 @@ def test_conv_widths_follow_channels():
     assert [c.out_channels for c in convs] == conv_widths(2, 12) == [12, 24]
     assert model.encoder.net[-2].out_features == 40
     deconvs = [m for m in model.decoder.modules() if isinstance(m, nn.ConvTranspose2d)]
-    assert [d.out_channels for d in deconvs] == [12, 1]
+    assert [d.out_channels for d in deconvs] == [12]
+    last = model.decoder.net[-1]
+    assert isinstance(last, SubPixelConv) and last.conv.out_channels == 4
+    z = torch.randn(3, 5, 10)
+    assert model.decoder(z).shape == (3, 5, 1, 28, 28)
+    x = torch.rand(2, 3, 1, 28, 28)
+    assert model.encoder(x).shape == (2, 3, 40)
+    assert model.encoder.net[0].weight.is_contiguous(memory_format=torch.channels_last)
     assert conv_widths(4, 16) == [16, 16, 32, 32]
 
 
