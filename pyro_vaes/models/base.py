@@ -20,7 +20,11 @@ from pyro_vaes.config import ELBOS, option
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import GUIDES
 from pyro_vaes.inference.elbo import negative_elbo
-from pyro_vaes.inference.importance import chunked_log_importance_weights, elbo_and_log_likelihood
+from pyro_vaes.inference.importance import (
+    chunked_log_importance_weights,
+    elbo_and_log_likelihood,
+    samples_per_pass,
+)
 from pyro_vaes.likelihoods import LIKELIHOODS
 from pyro_vaes.nets import (
     DEFAULT_CHANNELS,
@@ -210,19 +214,29 @@ class LatentVariableModel(nn.Module):
     @torch.no_grad()
     def log_likelihood_sums(self, batches: Any, num_samples: int) -> tuple[float, float, int]:
         """Sums over ``batches`` of the ELBO and the K-sample importance-weighted log p(x) per
-        data point of ``data_plate`` (labels never observed), and the number of points."""
-        elbo_sum, iw_sum, count = 0.0, 0.0, 0
+        data point of ``data_plate`` (labels never observed), and the number of points.
+
+        Samples are drawn in vectorised passes of about ``POINTS_PER_PASS`` data points
+        (:func:`pyro_vaes.inference.importance.samples_per_pass`), so the cost is the
+        nets' forward cost on K x N points; the sums stay on the data's device and are
+        read once, at the end.
+        """
+        elbo_sum: torch.Tensor | float = 0.0
+        iw_sum: torch.Tensor | float = 0.0
+        count = 0
         for batch in batches:
             args = self.site_args(Batch(batch.x, None, batch.mask, batch.extra))
-            log_w = chunked_log_importance_weights(self.model, self.guide, *args,
-                                                   num_samples=num_samples,
-                                                   max_plate_nesting=self.max_plate_nesting,
-                                                   data_plate=self.data_plate)
+            points = int(args[0].shape[0]) * (int(args[0].shape[1]) if args[0].dim() == 5
+                                              else 1)
+            log_w = chunked_log_importance_weights(
+                self.model, self.guide, *args, num_samples=num_samples,
+                max_plate_nesting=self.max_plate_nesting, data_plate=self.data_plate,
+                chunk_size=samples_per_pass(points, num_samples))
             elbo, log_likelihood = elbo_and_log_likelihood(log_w)
-            elbo_sum += float(elbo.sum())
-            iw_sum += float(log_likelihood.sum())
+            elbo_sum = elbo_sum + elbo.double().sum()
+            iw_sum = iw_sum + log_likelihood.double().sum()
             count += log_w.shape[1]
-        return elbo_sum, iw_sum, count
+        return float(elbo_sum), float(iw_sum), count
 
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
         """Posterior means of each latent site for images x (B, C, H, W)."""
