@@ -72,6 +72,19 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def make_optimizer(parameters: Iterable[torch.nn.Parameter], lr: float,
+                   device: torch.device) -> torch.optim.Optimizer:
+    """Adam, fused (one kernel for every parameter) on CPU and CUDA.
+
+    The unfused Adam runs about ten tensor operations per parameter tensor: 21 ms a
+    step for the conv CCVAE's 0.8 M parameters on one CPU thread, against 1.5 ms
+    fused (docs/benchmarks.md, "Convolutional nets").
+    """
+    if device.type in ("cpu", "cuda"):
+        return torch.optim.Adam(parameters, lr=lr, fused=True)
+    return torch.optim.Adam(parameters, lr=lr)
+
+
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig,
                    epochs: int | None = None) -> Any:
     """The per-epoch learning-rate schedule named in the config (over ``epochs``, default
@@ -159,7 +172,7 @@ class Trainer:
                                       seed=config.seed, **(plan_options or {}))
         if self.device.type != "cpu":  # the images live on the device: no copy per batch
             self.plan.splits = splits.to(self.device)
-        self.optimizer = torch.optim.Adam(self.objective.parameters(), lr=config.lr)
+        self.optimizer = make_optimizer(self.objective.parameters(), config.lr, self.device)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.callbacks = list(callbacks)
