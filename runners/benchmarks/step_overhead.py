@@ -14,8 +14,9 @@ builds the model with its default options and three copies of the same weights:
 
 Before timing it checks that the library and the hand-written loss are equal
 on the same weights and the same noise (same torch seed). A step is loss,
-``zero_grad``, backward and an Adam step; variants are interleaved (their order
-alternates every round) and the table gives medians and ratios.
+``zero_grad``, backward and a step of the trainer's (fused) Adam; variants are
+interleaved (their order alternates every round) and the table gives medians
+and ratios.
 ``--write-docs`` replaces the table section in docs/benchmarks.md.
 """
 
@@ -39,6 +40,7 @@ from pyro_vaes.data import load_dataset
 from pyro_vaes.inference import make_elbo
 from pyro_vaes.models import DataInfo, build_model
 from pyro_vaes.models.base import Batch
+from pyro_vaes.training.trainer import make_optimizer
 from runners.benchmarks.reference_steps import REFERENCE_LOSSES
 
 CASES = (("vae", "unlabelled"), ("m2", "labelled"), ("m2", "unlabelled"),
@@ -70,6 +72,11 @@ def step_fn(loss_fn: Callable[[], torch.Tensor], optimizer: torch.optim.Optimize
     return step
 
 
+def adam(model: torch.nn.Module) -> torch.optim.Optimizer:
+    """The trainer's optimiser (fused Adam) for a copy of the model."""
+    return make_optimizer(model.parameters(), 1e-4, torch.device("cpu"))
+
+
 def compile_nets(model: torch.nn.Module) -> None:
     """torch.compile the encoder and decoder in place."""
     model.encoder = torch.compile(model.encoder)
@@ -92,23 +99,19 @@ def measure_case(name: str, kind: str, x: torch.Tensor, y: torch.Tensor, info: D
         reference_loss = float(REFERENCE_LOSSES[name](model, batch))
     variants: dict[str, Callable[[], float]] = {}
     lib = copy.deepcopy(model)
-    variants["library"] = step_fn(lambda: lib.loss(elbo, batch), torch.optim.Adam(
-        lib.parameters(), lr=1e-4))
+    variants["library"] = step_fn(lambda: lib.loss(elbo, batch), adam(lib))
     ref = copy.deepcopy(model)
     reference = REFERENCE_LOSSES[name]
-    variants["hand-written"] = step_fn(lambda: reference(ref, batch), torch.optim.Adam(
-        ref.parameters(), lr=1e-4))
+    variants["hand-written"] = step_fn(lambda: reference(ref, batch), adam(ref))
     if args.jit:
         jitted = copy.deepcopy(model)
         jit_elbo = make_elbo(model.default_elbo, max_plate_nesting=model.max_plate_nesting,
                              jit=True)
-        variants["jit"] = step_fn(lambda: jitted.loss(jit_elbo, batch), torch.optim.Adam(
-            jitted.parameters(), lr=1e-4))
+        variants["jit"] = step_fn(lambda: jitted.loss(jit_elbo, batch), adam(jitted))
     if args.compile:
         compiled = copy.deepcopy(model)
         compile_nets(compiled)
-        variants["compiled nets"] = step_fn(lambda: compiled.loss(elbo, batch),
-                                            torch.optim.Adam(compiled.parameters(), lr=1e-4))
+        variants["compiled nets"] = step_fn(lambda: compiled.loss(elbo, batch), adam(compiled))
     for step in variants.values():  # warm-up (and JIT / compile)
         for _ in range(args.warmup):
             step()
