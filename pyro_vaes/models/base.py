@@ -84,8 +84,8 @@ class ModelConfig:
     guide: str = option("diagonal", "guide family q(z | x)", choices=tuple(GUIDES))
     likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
     net: str | None = option(None, "encoder and decoder: mlp (fully connected) or conv "
-                                   "(convolutional); default: by image size, see "
-                                   "docs/benchmarks.md", choices=NETS)
+                                   "(convolutional); default: conv where the image side is "
+                                   "even, at least 8 and square, else mlp", choices=NETS)
     hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer "
                                   "(MLP layers; the conv nets' linear layer)", min=1)
     channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -57,7 +58,7 @@ def measure(model: str, variant: str, args: argparse.Namespace, out: Path) -> di
     elbo, iw, count = net.log_likelihood_sums(plan.eval_batches("test"), args.samples)
     return {"model": model, "net": variant, "test_elbo": elbo / count,
             "test_iw": iw / count, "test_accuracy": test_accuracy(run),
-            "seconds_per_epoch": [round(r["seconds"], 1) for r in run.history],
+            "seconds_per_epoch": [round(r["seconds"], 2) for r in run.history],
             "eval_seconds": time.perf_counter() - start, "train_images": len(run.splits.train)}
 
 
@@ -90,9 +91,11 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---|---:|---|")
     for r in rows:
         accuracy = "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.3f}"
+        epochs = r["seconds_per_epoch"]
+        seconds = (", ".join(map(str, epochs)) if len(epochs) <= 4 else
+                   f"{statistics.median(epochs):.2f} (median of {len(epochs)})")
         print(f"| {r['model']} | {r['net']} | {r['test_elbo']:.2f} | {r['test_iw']:.2f} | "
-              f"{accuracy} | {', '.join(map(str, r['seconds_per_epoch']))} | "
-              f"{r['eval_seconds']:.1f} | {r['load']} |")
+              f"{accuracy} | {seconds} | {r['eval_seconds']:.1f} | {r['load']} |")
 
 
 if __name__ == "__main__":
