@@ -17,7 +17,7 @@ on the same weights and the same noise (same torch seed). A step is loss,
 ``zero_grad``, backward and a step of the trainer's (fused) Adam; variants are
 interleaved (their order alternates every round) and the table gives medians
 and ratios.
-``--write-docs`` replaces the table section in docs/benchmarks.md.
+``--write-docs`` replaces the table of the ``--net`` in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ CASES = (("vae", "unlabelled"), ("m2", "labelled"), ("m2", "unlabelled"),
          ("ccvae", "labelled"), ("ccvae", "unlabelled"), ("mlvae", "groups of 8"),
          ("parted", "labelled"), ("parted", "unlabelled"))
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- step-overhead:begin -->", "<!-- step-overhead:end -->"
+MARKER = "<!-- step-overhead:{net}:{end} -->"
 
 
 def make_batch(model_name: str, kind: str, x: torch.Tensor, y: torch.Tensor) -> Batch:
@@ -157,13 +157,15 @@ def load_images(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor, D
             DataInfo.from_splits(splits))
 
 
-def write_docs(text: str) -> None:
-    """Replace the generated part of the step-overhead section of docs/benchmarks.md."""
+def write_docs(text: str, net: str) -> None:
+    """Replace the generated table of ``net`` in the step-overhead section of
+    docs/benchmarks.md (between its begin and end markers)."""
+    begin, end = MARKER.format(net=net, end="begin"), MARKER.format(net=net, end="end")
     docs = DOCS.read_text()
-    if BEGIN not in docs:
-        raise SystemExit(f"{DOCS} has no {BEGIN} marker; add the section first")
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    DOCS.write_text(pattern.sub(lambda _: f"{BEGIN}\n{text}\n{END}", docs))
+    if begin not in docs:
+        raise SystemExit(f"{DOCS} has no {begin} marker; add the section first")
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    DOCS.write_text(pattern.sub(lambda _: f"{begin}\n{text}\n{end}", docs))
 
 
 def main() -> None:
@@ -202,7 +204,7 @@ def main() -> None:
     text = "\n".join(out)
     print(text)
     if args.write_docs:
-        write_docs(text)
+        write_docs(text, args.net)
 
 
 if __name__ == "__main__":
