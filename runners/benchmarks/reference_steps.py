@@ -155,11 +155,13 @@ def ccvae_loss(model: torch.nn.Module, batch: Batch) -> torch.Tensor:
                                 device=loc_c.device).normal_() * scale_c  # (K, B, L)
     log_qy_draws = logits(draws).log_softmax(-1).gather(
         -1, index.expand(config.k_samples, *index.shape)).squeeze(-1)       # (K, B)
-    log_qy_x = torch.logsumexp(log_qy_draws, 0) - math.log(config.k_samples)
     if config.weight_detach == "zc":
         numerator = logits(z_c.detach()).log_softmax(-1).gather(-1, index).squeeze(-1)
     else:
         numerator = log_qy_zc
+    # q(y|x) from the outer sample and the K draws: K + 1 terms
+    log_qy_x = (torch.logsumexp(torch.cat([numerator.unsqueeze(0), log_qy_draws]), 0)
+                - math.log(config.k_samples + 1))
     weight = torch.exp(numerator - log_qy_x)
     if config.weight_detach == "all":
         weight = weight.detach()
