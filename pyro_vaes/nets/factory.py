@@ -19,9 +19,10 @@ from pyro_vaes.nets.mlp import MLPDecoder, MLPEncoder
 NETS = ("mlp", "conv")
 
 NET_DESCRIPTIONS = {
-    "mlp": "fully connected: encoder pixels-H-F, decoder z-H-H-pixels (H = --hidden-dim)",
-    "conv": "stride-2 4x4 convolutions (--channels, doubled halfway) and a linear layer of "
-            "--hidden-dim; square images whose side halves at least once",
+    "mlp": "fully connected: encoder pixels-H-H, decoder z-H-H-pixels (H = --hidden-dim)",
+    "conv": "stride-2 4x4 convolutions (--channels, doubled halfway), a linear layer of "
+            "--hidden-dim, mirrored in the decoder; square images, side even and >= 8 "
+            "(the default wherever it fits)",
 }
 
 
