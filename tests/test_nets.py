@@ -25,7 +25,11 @@ from pyro_vaes.nets import (
 from pyro_vaes.training import Trainer
 from tests.conftest import run_cli
 
-SMALL = {"hidden_dim": 48, "channels": 8}
+SMALL = {"hidden_dim": 48}
+
+
+def _widths(net: str) -> dict:
+    return {**SMALL, "channels": 8} if net == "conv" else dict(SMALL)
 
 
 def _info(side: int) -> DataInfo:
@@ -38,7 +42,7 @@ def _info(side: int) -> DataInfo:
 def test_the_named_nets_are_built_and_recorded(name, side):
     for net, encoder, decoder in (("mlp", MLPEncoder, MLPDecoder),
                                   ("conv", ConvEncoder, ConvDecoder)):
-        model = build_model(name, _info(side), {"net": net, **SMALL})
+        model = build_model(name, _info(side), {"net": net, **_widths(net)})
         assert isinstance(model.encoder, encoder) and isinstance(model.decoder, decoder)
         assert model.config_dict()["net"] == net
     model = build_model(name, _info(side), dict(SMALL))
@@ -60,6 +64,14 @@ def test_conv_widths_follow_channels():
     assert model.encoder(x).shape == (2, 3, 40)
     assert model.encoder.net[0].weight.is_contiguous(memory_format=torch.channels_last)
     assert conv_widths(4, 16) == [16, 16, 32, 32]
+
+
+def test_channels_are_refused_with_the_mlp():
+    with pytest.raises(ConfigError, match="--channels only applies with --net conv"):
+        build_model("vae", _info(28), {"net": "mlp", "channels": 8})
+    with pytest.raises(ConfigError, match="--channels only applies with --net conv"):
+        build_model("vae", DataInfo(image_shape=(1, 7, 7)), {"channels": 8})
+    assert build_model("vae", _info(8), {"channels": 8}).config.net == "conv"
 
 
 @pytest.mark.parametrize("shape", [(1, 7, 7), (1, 28, 20), (3, 15, 15)])
@@ -116,7 +128,7 @@ def test_every_model_trains_with_either_net_and_lowers_the_loss(datasets, name, 
         pytest.skip("Fashion-MNIST is not installed")
     splits = datasets[data]
     torch.manual_seed(0)
-    model = build_model(name, DataInfo.from_splits(splits), {"net": net, **SMALL})
+    model = build_model(name, DataInfo.from_splits(splits), {"net": net, **_widths(net)})
     config = TrainConfig(batch_size=50, lr=5e-3, seed=0, labels=100 if model.plan ==
                          "semi-supervised" else None)
     trainer = Trainer(model, splits, config)

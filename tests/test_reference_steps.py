@@ -36,7 +36,8 @@ def test_reference_loss_and_gradients_equal_the_library(name, side, net):
     info = DataInfo(image_shape=(1, side, side), num_classes=10,
                     class_names=[str(k) for k in range(10)])
     torch.manual_seed(0)
-    model = build_model(name, info, {"net": net, "hidden_dim": 24, "channels": 3})
+    widths = {"hidden_dim": 24, **({"channels": 3} if net == "conv" else {})}
+    model = build_model(name, info, {"net": net, **widths})
     if name == "ccvae":
         model.observe_labelled(torch.tensor([0, 0, 1, 2, 3]))  # a non-uniform p(y)
     elbo = make_elbo(model.default_elbo, max_plate_nesting=model.max_plate_nesting)

@@ -19,8 +19,9 @@ from pyro_vaes.inference.host_reads import no_host_reads
 from pyro_vaes.models import MODELS, Batch, DataInfo, build_model
 from pyro_vaes.nets.precision import autocast_nets, check_autocast
 from pyro_vaes.training import Trainer
-from pyro_vaes.training.loss_monitor import LossMonitor
+from pyro_vaes.training.distributed import DistributedContext
 from pyro_vaes.training.plans import PLANS
+from pyro_vaes.training.trainer import DivergenceWatch
 
 READS = ("item", "__bool__", "__float__", "__int__", "tolist")
 
@@ -75,21 +76,22 @@ def test_a_training_step_reads_nothing_on_the_host(name, jit):
     model = build_model(name, info, {"hidden_dim": 16})
     elbo = make_elbo(model.default_elbo, max_plate_nesting=model.max_plate_nesting, jit=jit)
     optimizer = torch.optim.Adam(model.parameters())
-    monitor = LossMonitor("cpu", check_every=1000)
+    watch = DivergenceWatch(torch.device("cpu"), DistributedContext())
+    total = torch.zeros((), dtype=torch.float64)
     batches = _batches(name)
     for batch in batches:  # compile first
         model.loss(elbo, batch)
     with HostReads() as reads, no_host_reads(True):
-        for batch in batches:
+        for step, batch in enumerate(batches, start=1):  # what Trainer._step does
             loss = model.loss(elbo, batch)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            monitor.add(loss, batch.size)
-            assert not monitor.due()
+            watch.observe(loss, step)
+            total += loss.detach().double() * batch.size
     allowed = (ADAM,) if jit or model.default_elbo != "enum" else (ADAM, DICE)
     assert reads.outside(*allowed) == []
-    assert math.isfinite(monitor.check() is None and monitor.mean())
+    assert watch.first_bad() is None and math.isfinite(float(total))
 
 
 def test_no_host_reads_changes_neither_losses_nor_gradients():
@@ -116,52 +118,15 @@ def test_an_epoch_reads_the_loss_only_at_its_check_points(monkeypatch):
     monkeypatch.setattr(elbo_module, "reads_cost_a_sync", lambda device: True)
     splits = load_dataset("digits", None, seed=0, max_train=200)
     model = build_model("vae", DataInfo.from_splits(splits), {"hidden_dim": 16})
-    trainer = Trainer(model, splits, TrainConfig(batch_size=20, seed=0))
-    trainer.check_every = 4  # 10 steps: reads at steps 4 and 8, then at the end
+    trainer = Trainer(model, splits, TrainConfig(batch_size=20, seed=0), progress=True)
+    trainer.watch.every = 4  # 10 steps: reads at steps 4 and 8, then at the end
     with HostReads() as reads:
         loss = trainer.train_epoch()
-    ours = [c for c in reads.outside(ADAM) if "loss_monitor.py" in c]
-    assert len(ours) == 4  # 2 checks + the end-of-epoch check and sum
-    assert reads.outside(ADAM, "loss_monitor.py") == []
+    ours = reads.outside(ADAM)
+    # 2 divergence checks with their progress-bar reads, the end-of-epoch check and sum
+    assert len(ours) == 6, "".join(ours)
+    assert all("training/trainer.py" in c for c in ours)
     assert math.isfinite(loss)
-
-
-def test_the_monitor_finds_the_first_non_finite_step():
-    exact = LossMonitor("cpu")
-    windowed = LossMonitor("cpu", check_every=4)
-    found = []
-    for value in [1.0, 2.0, float("nan"), 3.0, 4.0, 5.0]:
-        for monitor in (exact, windowed):
-            monitor.add(torch.tensor(value), 10)
-        if exact.due():
-            found.append(exact.check())
-        if windowed.due():
-            bad = windowed.check()
-            assert bad is not None and (bad.first, bad.last) == (1, 4)
-            assert bad.steps() == "steps 1-4" and not bad.exact
-    assert found[:2] == [None, None]
-    assert found[2].exact and found[2].steps() == "step 3"
-    clean = LossMonitor("cpu")
-    for value in (2.0, 4.0):
-        clean.add(torch.tensor(value), 3)
-        assert clean.check() is None
-    assert clean.mean() == pytest.approx(3.0) and clean.sums() == (18.0, 6)
-
-
-def test_a_diverging_loss_stops_training_at_its_step():
-    splits = load_dataset("digits", None, seed=0, max_train=100)
-    model = build_model("vae", DataInfo.from_splits(splits), {"hidden_dim": 16})
-    trainer = Trainer(model, splits, TrainConfig(batch_size=20, seed=0))
-    step = trainer.step_module
-    calls = []
-
-    def poisoned(batch):
-        calls.append(1)
-        loss = step(batch)
-        return loss * float("inf") if len(calls) == 3 else loss
-    trainer.step_module = poisoned
-    with pytest.raises(FloatingPointError, match="epoch 1, step 3;"):
-        trainer.train_epoch()
 
 
 def test_bf16_nets_train_and_keep_float32_outputs():
@@ -181,7 +146,7 @@ def test_bf16_nets_train_and_keep_float32_outputs():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert set(model.state_dict()) == keys
     assert losses[-1] < losses[0] and all(map(math.isfinite, losses))
     with pytest.raises(ConfigError, match="--autocast 'fp8' is not valid"):

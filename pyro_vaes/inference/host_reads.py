@@ -8,7 +8,7 @@ waits for the device to finish everything queued so far (a host sync), several
 times per step. :func:`no_host_reads` swaps those two helpers, in the three ELBO
 modules and for the duration of one loss, for versions that keep tensors on the
 device: ``warn_if_nan`` does nothing (the trainer's
-:class:`pyro_vaes.training.loss_monitor.LossMonitor` watches the loss) and
+trainer's :class:`pyro_vaes.training.trainer.DivergenceWatch` watches the loss) and
 ``torch_item`` returns the detached tensor, which leaves the value and the
 gradient of ``differentiable_loss`` unchanged. On the CPU a read costs nothing;
 :func:`pyro_vaes.inference.elbo.negative_elbo` swaps only off the CPU.

@@ -178,7 +178,13 @@ class LatentVariableModel(nn.Module):
             raise ConfigError("guide 'flow' needs --latent-dim of at least 2; "
                               "use --guide diagonal for a 1-D latent")
         if data_info is not None:
-            check_net(getattr(config, "net", None), data_info.image_shape)
+            net = getattr(config, "net", None)
+            check_net(net, data_info.image_shape)
+            net = net or default_net(data_info.image_shape)
+            channels = getattr(config, "channels", DEFAULT_CHANNELS)
+            if net == "mlp" and channels != DEFAULT_CHANNELS:
+                raise ConfigError("--channels only applies with --net conv (got mlp); drop "
+                                  "--channels or set --net conv")
             for need in cls.needs:
                 have = {"targets": data_info.num_classes,
                         "attributes": data_info.attribute_names}.get(need)
