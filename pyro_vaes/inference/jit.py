@@ -11,9 +11,9 @@ parameter store, so :class:`JitELBO` answers those sites itself:
   module's own tensors for them (Adam updates them in place, so the compiled
   graph always sees the current weights; buffers such as an annealed slope
   are inputs too, never frozen constants);
-- one compiled ELBO is kept per model, guide and argument shapes (a traced
-  graph has fixed shapes: the last, smaller batch of an epoch and labelled
-  batches get their own);
+- one compiled ELBO is kept per model, guide, training mode and argument
+  shapes (a traced graph has fixed shapes and branches: the last, smaller
+  batch of an epoch and labelled batches get their own);
 - compiling runs the loss twice (Pyro's parameter capture and the trace)
   under a forked RNG, so a jitted run draws exactly the noise an eager run
   draws and gives the same losses on the same seed.
@@ -96,7 +96,7 @@ class _ModuleTensors(Messenger):
 
 
 def module_tensors(module: nn.Module | None) -> dict[str, torch.Tensor]:
-    """Every parameter and floating-point or integer buffer of ``module``, by site name."""
+    """Every parameter and buffer of ``module``, by site name."""
     if module is None:
         return {}
     named = dict(module.named_parameters())
@@ -184,12 +184,13 @@ class JitELBO(ELBO):
         args = _strip_trailing_none(args)
         if any(a is None for a in args):
             raise ValueError("JIT ELBOs take tensors only; a None argument must be the last")
-        key = (_fn_key(model), _fn_key(guide), tuple(_arg_key(a) for a in args))
+        owner = _owner(model) or _owner(guide)
+        training = owner.training if owner is not None else None  # branches on it are traced
+        key = (_fn_key(model), _fn_key(guide), training, tuple(_arg_key(a) for a in args))
         compiled = self._compiled.get(key)
         if compiled is None:
             elbo = JIT_ELBO_CLASSES[self.name](ignore_jit_warnings=True, **self.options)
-            compiled = _Compiled(elbo, model, guide, _owner(model) or _owner(guide),
-                                 self.enumerates)
+            compiled = _Compiled(elbo, model, guide, owner, self.enumerates)
             self._compiled[key] = compiled
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
