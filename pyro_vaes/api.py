@@ -512,9 +512,6 @@ def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = N
 
 
 # -- evaluation -------------------------------------------------------------------------
-IW_ROWS = 8192   # batch x importance samples per chunk: one decoder call of at most this many
-
-
 def _counted(batches: Any, images: list[int], bar: Any) -> Any:
     """Yield ``batches``, adding each one's images to ``images[0]`` and advancing ``bar``."""
     for batch in batches:
@@ -567,9 +564,8 @@ def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
         if LIKELIHOOD in chosen:
             bar.set_postfix_str(LIKELIHOOD)
             images = [0]
-            chunk = max(1, min(num_samples, IW_ROWS // batch_size))
             elbo_total, iw_total, count = model.log_likelihood_sums(
-                _counted(batches, images, bar), num_samples, chunk_size=chunk)
+                _counted(batches, images, bar), num_samples)
             results.update({"num_points": count, "importance_samples": num_samples,
                             f"{split}_elbo": elbo_total / count,
                             f"{split}_elbo_images": images[0],

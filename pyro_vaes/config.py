@@ -99,6 +99,7 @@ def from_dict(cls: type, values: dict[str, Any]) -> Any:
 
 
 ELBOS = ("trace", "meanfield", "enum")
+AUTOCAST = ("bf16",)
 LR_SCHEDULES = ("constant", "cosine", "exponential")
 EARLY_STOP_MEASURES = ("val_elbo", "val_accuracy")
 
@@ -155,6 +156,12 @@ class TrainConfig:
                                     "default: the model's own", choices=ELBOS)
     num_particles: int = option(1, "samples per datum in the ELBO estimate", min=1,
                                 max=10_000)
+    jit: bool = option(False, "compile the training loss with Pyro's JIT (JitTrace_ELBO, "
+                              "JitTraceEnum_ELBO, JitTraceMeanField_ELBO); same losses, "
+                              "faster steps for some models (docs/benchmarks.md)")
+    autocast: str | None = option(None, "run the encoder and decoder in this precision under "
+                                        "torch.autocast (bf16: for GPUs; slower on most CPUs)",
+                                  choices=AUTOCAST)
     seed: int = option(0, "random seed (same seed, same numbers on CPU)", min=0,
                        max=2**32 - 1)
     device: str = option("cpu", "torch device, e.g. cpu or cuda:0")

@@ -14,6 +14,8 @@ with event shape (C, H, W):
 
 from __future__ import annotations
 
+import math
+
 import pyro.distributions as dist
 import torch
 from torch import nn
@@ -48,6 +50,28 @@ class LaplaceLikelihood(nn.Module):
         return LINKS[self.link](output)
 
 
+class SharedScaleNormal(dist.Normal):
+    """Normal(loc, scale) with one scale for every element.
+
+    The same distribution as ``dist.Normal(loc, scale)``; ``log_prob`` uses the
+    scalar scale as it is, instead of the broadcast tensor, so log(scale) and
+    scale^2 are one number each rather than one per pixel (a large part of a
+    small net's step, forward and backward).
+    """
+
+    def __init__(self, loc: torch.Tensor, scale: torch.Tensor) -> None:
+        super().__init__(loc, scale, validate_args=False)
+        self.shared_scale = scale
+
+    def expand(self, batch_shape: torch.Size, _instance: object = None) -> SharedScaleNormal:
+        return SharedScaleNormal(self.loc.expand(batch_shape), self.shared_scale)
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        scale = self.shared_scale
+        return (-0.5 * ((value - self.loc) / scale) ** 2 - scale.log()
+                - 0.5 * math.log(2 * math.pi))
+
+
 class NormalLikelihood(nn.Module):
     """x ~ Normal(link(o), sigma) with one learned scalar sigma (starts at ``init_scale``)."""
 
@@ -57,8 +81,7 @@ class NormalLikelihood(nn.Module):
         self.log_scale = nn.Parameter(torch.tensor(float(init_scale)).log())
 
     def forward(self, output: torch.Tensor) -> dist.TorchDistribution:
-        loc = LINKS[self.link](output)
-        return dist.Normal(loc, self.log_scale.exp().expand_as(loc)).to_event(3)
+        return SharedScaleNormal(LINKS[self.link](output), self.log_scale.exp()).to_event(3)
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         """E[x | z]."""

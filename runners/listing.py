@@ -9,6 +9,7 @@ from pyro_vaes.guides import GUIDE_DESCRIPTIONS
 from pyro_vaes.inference import ELBO_DESCRIPTIONS
 from pyro_vaes.likelihoods import LIKELIHOOD_DESCRIPTIONS
 from pyro_vaes.models import MODELS
+from pyro_vaes.nets import NET_DESCRIPTIONS
 from pyro_vaes.priors import PRIOR_DESCRIPTIONS
 
 
@@ -21,10 +22,11 @@ def _section(title: str, rows: dict[str, str]) -> None:
 
 @click.command("list")
 def list_command() -> None:
-    """List models, priors, guides, likelihoods, ELBOs and data sets."""
+    """List models, priors, guides, likelihoods, ELBOs, nets and data sets."""
     _section("models", {name: cls.description for name, cls in MODELS.items()})
     _section("priors", PRIOR_DESCRIPTIONS)
     _section("guides", GUIDE_DESCRIPTIONS)
     _section("likelihoods", LIKELIHOOD_DESCRIPTIONS)
     _section("elbos", ELBO_DESCRIPTIONS)
+    _section("nets", NET_DESCRIPTIONS)
     _section("data sets", {name: dataset_description(name) for name in list_datasets()})

@@ -32,10 +32,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyro_vaes.data import index_batches
-from pyro_vaes.nets import make_encoder
+from pyro_vaes.nets import conv_feature_side, make_encoder
 
 _CACHE: dict[str, ImageClassifier] = {}
 FORMAT = "pyro_vaes/judge/1"
+
+
+def _judge_net(image_shape: tuple[int, int, int]) -> str:
+    """Conv (32 and 64 channels) for square images of side >= 16 that halve at least twice,
+    MLP otherwise: the judge keeps its own nets whatever the VAEs' defaults are."""
+    _, height, width = image_shape
+    return "conv" if height == width and height >= 16 and conv_feature_side(height)[0] >= 2 \
+        else "mlp"
 
 
 class ImageClassifier(nn.Module):
@@ -45,7 +53,8 @@ class ImageClassifier(nn.Module):
                  feature_dim: int = 128) -> None:
         super().__init__()
         self.multiclass = multiclass
-        self.features = make_encoder(image_shape, feature_dim)
+        self.features = make_encoder(image_shape, feature_dim, net=_judge_net(image_shape),
+                                     channels=32)
         self.head = nn.Linear(feature_dim, outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

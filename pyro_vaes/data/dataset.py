@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -79,9 +80,19 @@ class ImageDataset:
             attribute_names=self.attribute_names,
         )
 
+    def to(self, device: torch.device | str) -> ImageDataset:
+        """The same data set with its images on ``device`` (labels stay where they are:
+        they are small and the plans index them with CPU indices)."""
+        return dataclasses.replace(self, images=self.images.to(device))
+
     def pixels(self, indices: torch.Tensor | None = None) -> torch.Tensor:
-        """Images (all, or rows ``indices``) as float32 in [0, 1]."""
-        images = self.images if indices is None else self.images[indices]
+        """Images (all, or rows ``indices``) as float32 in [0, 1], on the images' device."""
+        if indices is None:
+            images = self.images
+        else:
+            if torch.is_tensor(indices) and indices.device != self.images.device:
+                indices = indices.to(self.images.device, non_blocking=True)
+            images = self.images[indices]
         return images.to(torch.float32).div_(255.0)
 
 
@@ -97,6 +108,10 @@ class DataSplits:
     def image_shape(self) -> tuple[int, int, int]:
         """The (C, H, W) shape of one image."""
         return self.train.image_shape
+
+    def to(self, device: torch.device | str) -> DataSplits:
+        """The same splits with every image tensor on ``device`` (moved once, whole)."""
+        return DataSplits(self.train.to(device), self.val.to(device), self.test.to(device))
 
     @property
     def num_classes(self) -> int | None:

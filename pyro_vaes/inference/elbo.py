@@ -17,6 +17,8 @@ from pyro.infer import ELBO, Trace_ELBO, TraceEnum_ELBO, TraceMeanField_ELBO
 from torch import nn
 
 from pyro_vaes.errors import ConfigError
+from pyro_vaes.inference.host_reads import no_host_reads, reads_cost_a_sync
+from pyro_vaes.inference.jit import JitELBO
 
 ELBO_CLASSES: dict[str, type[ELBO]] = {
     "trace": Trace_ELBO,
@@ -31,16 +33,24 @@ ELBO_DESCRIPTIONS = {
 }
 
 
-def make_elbo(name: str, *, num_particles: int = 1, max_plate_nesting: int = 1) -> ELBO:
-    """A Pyro ELBO by name; particles are vectorised in an outer plate."""
+def make_elbo(name: str, *, num_particles: int = 1, max_plate_nesting: int = 1,
+              jit: bool = False) -> ELBO:
+    """A Pyro ELBO by name; particles are vectorised in an outer plate.
+
+    ``jit=True`` gives Pyro's compiled twin (JitTrace_ELBO, JitTraceMeanField_ELBO,
+    JitTraceEnum_ELBO) through :class:`pyro_vaes.inference.jit.JitELBO`.
+    """
     if name not in ELBO_CLASSES:
         raise ConfigError(f"unknown ELBO '{name}'; choose one of: {', '.join(ELBO_CLASSES)}")
-    return ELBO_CLASSES[name](num_particles=num_particles,
-                              vectorize_particles=num_particles > 1,
-                              max_plate_nesting=max_plate_nesting)
+    options = {"num_particles": num_particles, "vectorize_particles": num_particles > 1,
+               "max_plate_nesting": max_plate_nesting}
+    if jit:
+        return JitELBO(name, **options)
+    return ELBO_CLASSES[name](**options)
 
 
-def _sample_instead(msg: dict) -> dict:
+def sample_instead(msg: dict) -> dict:
+    """``poutine.infer_config`` rule: sample the sites marked for enumeration."""
     return {"enumerate": None} if msg["infer"].get("enumerate") else {}
 
 
@@ -55,14 +65,23 @@ def negative_elbo(elbo: ELBO, model: Callable[..., Any], guide: Callable[..., An
       differentiate there.
     - A labelled batch of an enumerating model has nothing left to enumerate;
       Pyro's warning about that is expected and silenced.
+    - A :class:`JitELBO` compiles the gradient-carrying loss and evaluates the
+      no-gradient one eagerly.
+    - Off the CPU, Pyro's own reads of the loss on the host (NaN warnings,
+      ``torch_item``) are switched off (:mod:`pyro_vaes.inference.host_reads`).
     """
-    if not isinstance(elbo, TraceEnum_ELBO):
-        guide = poutine.infer_config(guide, _sample_instead)
+    device = next((a.device for a in args if torch.is_tensor(a)), None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*found no sample sites configured")
+        if isinstance(elbo, JitELBO):
+            if torch.is_grad_enabled():
+                return elbo.differentiable_loss(model, guide, *args)
+            elbo = elbo.eager
+        if not isinstance(elbo, TraceEnum_ELBO):
+            guide = poutine.infer_config(guide, sample_instead)
         if torch.is_grad_enabled():
-            return elbo.differentiable_loss(model, guide, *args)
-        device = next((a.device for a in args if torch.is_tensor(a)), None)
+            with no_host_reads(reads_cost_a_sync(device)):
+                return elbo.differentiable_loss(model, guide, *args)
         return torch.tensor(float(elbo.loss(model, guide, *args)), device=device)
 
 

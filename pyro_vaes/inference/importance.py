@@ -21,6 +21,11 @@ import torch
 from pyro import poutine
 from pyro.poutine.util import site_is_subsample
 
+# Data points per vectorised pass of the importance weights: large enough that a pass is
+# a few big matrix products, small enough that the conv nets' feature maps of one pass
+# stay within a few hundred MiB.
+POINTS_PER_PASS = 8192
+
 
 def _per_datum(trace: pyro.poutine.Trace, data_plate: str, rank: int) -> torch.Tensor:
     """Sum every sample site's log-density to shape (K, B): particle and data dims kept."""
@@ -67,11 +72,22 @@ def log_importance_weights(model: Callable[..., Any], guide: Callable[..., Any],
     return (log_p - log_q).reshape(num_samples, -1)
 
 
+def samples_per_pass(batch_points: int, num_samples: int,
+                     points_per_pass: int = POINTS_PER_PASS) -> int:
+    """Importance samples to draw in one vectorised pass so that a pass puts at most about
+    ``points_per_pass`` data points through the nets (at least one sample per pass)."""
+    return max(1, min(num_samples, points_per_pass // max(batch_points, 1)))
+
+
 def chunked_log_importance_weights(model: Callable[..., Any], guide: Callable[..., Any],
                                    *args: Any, num_samples: int, max_plate_nesting: int,
                                    data_plate: str = "data", chunk_size: int = 100
                                    ) -> torch.Tensor:
-    """:func:`log_importance_weights` drawn ``chunk_size`` samples at a time, shape (K, B)."""
+    """:func:`log_importance_weights` drawn ``chunk_size`` samples at a time, shape (K, B).
+
+    Each chunk is one vectorised pass of the guide and the model over
+    ``chunk_size * B`` points (see :func:`samples_per_pass` to size it).
+    """
     chunks = []
     remaining = num_samples
     while remaining > 0:

@@ -8,6 +8,7 @@ batched (``plan``) and which plate indexes the data (``data_plate``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -19,8 +20,20 @@ from pyro_vaes.config import ELBOS, option
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import GUIDES
 from pyro_vaes.inference.elbo import negative_elbo
-from pyro_vaes.inference.importance import chunked_log_importance_weights, elbo_and_log_likelihood
+from pyro_vaes.inference.importance import (
+    chunked_log_importance_weights,
+    elbo_and_log_likelihood,
+    samples_per_pass,
+)
 from pyro_vaes.likelihoods import LIKELIHOODS
+from pyro_vaes.nets import (
+    DEFAULT_CHANNELS,
+    NETS,
+    check_net,
+    default_net,
+    make_decoder,
+    make_encoder,
+)
 from pyro_vaes.priors import PRIORS
 
 
@@ -64,14 +77,20 @@ class DataInfo:
 
 @dataclass
 class ModelConfig:
-    """Options every model takes: latent size, the swappable pieces, net width."""
+    """Options every model takes: latent size, the swappable pieces, the nets and their widths."""
 
     latent_dim: int = option(10, "dimension of the latent z", min=1)
     prior: str = option("normal", "prior p(z)", choices=tuple(PRIORS))
     guide: str = option("diagonal", "guide family q(z | x)", choices=tuple(GUIDES))
     likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
-    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer",
-                             min=1)
+    net: str | None = option(None, "encoder and decoder: mlp (fully connected) or conv "
+                                   "(convolutional); default: conv where the image side is "
+                                   "even, at least 8 and square, else mlp", choices=NETS)
+    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer "
+                                  "(MLP layers; the conv nets' linear layer)", min=1)
+    channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "
+                                             "(doubled for the second half of the layers)",
+                           min=1)
     mixture_components: int = option(10, "components of the mixture prior", min=1,
                                      applies={"prior": ("mixture",)})
     guide_rank: int = option(2, "rank of the low-rank guide", min=1,
@@ -99,8 +118,10 @@ class Batch:
         return int(self.x.shape[0])
 
     def to(self, device: torch.device | str) -> Batch:
-        """The same batch on another device."""
-        move: Callable[[Any], Any] = lambda t: t.to(device) if torch.is_tensor(t) else t  # noqa: E731
+        """The same batch on another device (copies from the host do not wait for the device;
+        tensors already there are kept)."""
+        move: Callable[[Any], Any] = (  # noqa: E731
+            lambda t: t.to(device, non_blocking=True) if torch.is_tensor(t) else t)
         return Batch(move(self.x), move(self.y), move(self.mask),
                      {k: move(v) for k, v in self.extra.items()})
 
@@ -124,8 +145,22 @@ class LatentVariableModel(nn.Module):
 
     def __init__(self, config: Any, data_info: DataInfo) -> None:
         super().__init__()
+        if getattr(config, "net", "") is None:  # record the net the default chose
+            config = dataclasses.replace(config, net=default_net(data_info.image_shape))
         self.config = config
         self.data_info = data_info
+
+    def build_encoder(self, feature_dim: int | None = None) -> nn.Module:
+        """The encoder the config names: images (..., C, H, W) -> features (..., F)."""
+        config = self.config
+        return make_encoder(self.data_info.image_shape, feature_dim or config.hidden_dim,
+                            net=config.net, channels=config.channels)
+
+    def build_decoder(self, latent_dim: int) -> nn.Module:
+        """The decoder the config names: latents (..., latent_dim) -> pixel parameters."""
+        config = self.config
+        return make_decoder(latent_dim, self.data_info.image_shape, config.hidden_dim,
+                            net=config.net, channels=config.channels)
 
     @classmethod
     def check_compatible(cls, config: Any, elbo: str | None = None,
@@ -144,6 +179,13 @@ class LatentVariableModel(nn.Module):
             raise ConfigError("guide 'flow' needs --latent-dim of at least 2; "
                               "use --guide diagonal for a 1-D latent")
         if data_info is not None:
+            net = getattr(config, "net", None)
+            check_net(net, data_info.image_shape)
+            net = net or default_net(data_info.image_shape)
+            channels = getattr(config, "channels", DEFAULT_CHANNELS)
+            if net == "mlp" and channels != DEFAULT_CHANNELS:
+                raise ConfigError("--channels only applies with --net conv (got mlp); drop "
+                                  "--channels or set --net conv")
             for need in cls.needs:
                 have = {"targets": data_info.num_classes,
                         "attributes": data_info.attribute_names}.get(need)
@@ -184,24 +226,31 @@ class LatentVariableModel(nn.Module):
         return {}
 
     @torch.no_grad()
-    def log_likelihood_sums(self, batches: Any, num_samples: int, chunk_size: int = 100
-                            ) -> tuple[float, float, int]:
+    def log_likelihood_sums(self, batches: Any, num_samples: int) -> tuple[float, float, int]:
         """Sums over ``batches`` of the ELBO and the K-sample importance-weighted log p(x) per
-        data point of ``data_plate`` (labels never observed), and the number of points;
-        ``chunk_size`` importance samples are drawn at a time."""
-        elbo_sum, iw_sum, count = 0.0, 0.0, 0
+        data point of ``data_plate`` (labels never observed), and the number of points.
+
+        Samples are drawn in vectorised passes of about ``POINTS_PER_PASS`` data points
+        (:func:`pyro_vaes.inference.importance.samples_per_pass`), so the cost is the
+        nets' forward cost on K x N points; the sums stay on the data's device and are
+        read once, at the end.
+        """
+        elbo_sum: torch.Tensor | float = 0.0
+        iw_sum: torch.Tensor | float = 0.0
+        count = 0
         for batch in batches:
             args = self.site_args(Batch(batch.x, None, batch.mask, batch.extra))
-            log_w = chunked_log_importance_weights(self.model, self.guide, *args,
-                                                   num_samples=num_samples,
-                                                   max_plate_nesting=self.max_plate_nesting,
-                                                   data_plate=self.data_plate,
-                                                   chunk_size=chunk_size)
+            points = int(args[0].shape[0]) * (int(args[0].shape[1]) if args[0].dim() == 5
+                                              else 1)
+            log_w = chunked_log_importance_weights(
+                self.model, self.guide, *args, num_samples=num_samples,
+                max_plate_nesting=self.max_plate_nesting, data_plate=self.data_plate,
+                chunk_size=samples_per_pass(points, num_samples))
             elbo, log_likelihood = elbo_and_log_likelihood(log_w)
-            elbo_sum += float(elbo.sum())
-            iw_sum += float(log_likelihood.sum())
+            elbo_sum = elbo_sum + elbo.double().sum()
+            iw_sum = iw_sum + log_likelihood.double().sum()
             count += log_w.shape[1]
-        return elbo_sum, iw_sum, count
+        return float(elbo_sum), float(iw_sum), count
 
     def representation(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # pragma: no cover
         """Posterior means of each latent site for images x (B, C, H, W)."""

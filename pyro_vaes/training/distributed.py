@@ -74,7 +74,10 @@ class DistributedContext:
         """Sum numbers over ranks."""
         if not self.enabled:
             return list(values)
-        tensor = torch.tensor(values, dtype=torch.float64)
+        device = "cpu"
+        if dist.get_backend() == "nccl":  # NCCL reduces GPU tensors only
+            device = torch.device("cuda", self.local_rank)
+        tensor = torch.tensor(values, dtype=torch.float64, device=device)
         dist.all_reduce(tensor)
         return tensor.tolist()
 

@@ -81,7 +81,7 @@ class GroupedPlan:
         for chunk in sampler:
             index = positions[chunk.indices]
             x = dataset.pixels(index.flatten()).reshape(*index.shape, *dataset.image_shape)
-            x = x * chunk.mask[..., None, None, None]
+            x = x * chunk.mask.to(x.device, non_blocking=True)[..., None, None, None]
             yield Batch(x, chunk.group_labels, chunk.mask).to(self.device)
 
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:

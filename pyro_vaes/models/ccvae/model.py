@@ -45,7 +45,6 @@ from pyro_vaes.models.ccvae.components import ConditionalPrior, DiagonalClassifi
 from pyro_vaes.models.ccvae.config import CCVAEConfig
 from pyro_vaes.models.ccvae.labels import LabelSpace
 from pyro_vaes.models.ccvae.objective import supervised_bound
-from pyro_vaes.nets import make_decoder, make_encoder
 
 ENUMERATE = {"enumerate": "parallel"}
 DEFAULT_STYLE_DIM = 10
@@ -85,11 +84,10 @@ class CCVAE(LatentVariableModel):
         self.label_kind = self.label_space.kind
         size, style = self.label_space.size, style_dim(config, self.label_space.size)
         self.style_dim = style
-        shape = data_info.image_shape
-        self.encoder = encoder or make_encoder(shape, config.hidden_dim)
+        self.encoder = encoder if encoder is not None else self.build_encoder()
         feature_dim = getattr(self.encoder, "feature_dim", config.hidden_dim)
         self.posterior = DiagonalNormalGuide(feature_dim, size + style)
-        self.decoder = decoder or make_decoder(size + style, shape, config.hidden_dim)
+        self.decoder = decoder if decoder is not None else self.build_decoder(size + style)
         self.likelihood = build_likelihood(config.likelihood)
         self.conditional_prior = ConditionalPrior(size)
         self.classifier = DiagonalClassifier(size, self.label_space.multiclass)

@@ -14,7 +14,8 @@ Guide::
         z_n ~ q(z | x_n, y_n)              # encoder features of x and one_hot(y)
 
 Unlabelled images sum over the K classes (TraceEnum_ELBO): the decoder runs
-once per class. Labelled images add alpha * log q(y | x) (``aux_weight``).
+once per class. Labelled images add alpha * log q(y | x) (``aux_weight``), a
+``pyro.factor`` of the guide (``guide_with_aux``).
 The encoder and decoder are the same nets as the CCVAE's (features of x,
 a diagonal Normal head, a decoder of K + latent_dim inputs).
 """
@@ -34,7 +35,6 @@ from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.ccvae.labels import LabelSpace
 from pyro_vaes.models.m2.config import M2Config
-from pyro_vaes.nets import make_decoder, make_encoder
 
 
 def _with_class(h: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -65,12 +65,12 @@ class M2(LatentVariableModel):
         super().__init__(config, data_info)
         self.label_space = LabelSpace.from_data(data_info, "targets")
         self.num_classes = self.label_space.size
-        shape, k = data_info.image_shape, self.num_classes
-        self.encoder = encoder or make_encoder(shape, config.hidden_dim)
+        k = self.num_classes
+        self.encoder = encoder if encoder is not None else self.build_encoder()
         feature_dim = getattr(self.encoder, "feature_dim", config.hidden_dim)
         self.class_head = nn.Linear(feature_dim, k)
         self.posterior = DiagonalNormalGuide(feature_dim + k, config.latent_dim)
-        self.decoder = decoder or make_decoder(config.latent_dim + k, shape, config.hidden_dim)
+        self.decoder = decoder if decoder is not None else self.build_decoder(config.latent_dim + k)
         self.likelihood = build_likelihood(config.likelihood)
         self.register_buffer("class_logits", torch.zeros(k))
         self.register_buffer("latent_loc", torch.zeros(config.latent_dim))
@@ -102,10 +102,24 @@ class M2(LatentVariableModel):
 
     def guide(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
         """y ~ q(y | x) when unobserved (enumerated in parallel); z ~ q(z | x, y)."""
+        self._guide(x, y, 0.0)
+
+    def guide_with_aux(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """The guide of a labelled batch with the auxiliary term as a factor.
+
+        ``pyro.factor("aux", -alpha log q(y | x))`` per image, so that minus the ELBO
+        per image is the loss -ELBO/B - alpha mean log q(y | x), from the encoder
+        features the guide computes anyway (one encoder pass per step).
+        """
+        self._guide(x, y, self.config.aux_weight)
+
+    def _guide(self, x: torch.Tensor, y: torch.Tensor | None, aux_weight: float) -> None:
         h = self.encoder(x)
         with pyro.plate("data", x.shape[0]):
             if y is None:
                 y = pyro.sample("y", self.classify(h), infer={"enumerate": "parallel"})
+            elif aux_weight > 0:
+                pyro.factor("aux", -aux_weight * self.classify(h).log_prob(y), has_rsample=True)
             pyro.sample("z", self.posterior(_with_class(h, y, self.num_classes)))
 
     def site_args(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -113,13 +127,11 @@ class M2(LatentVariableModel):
         return batch.x, batch.y
 
     def loss(self, elbo: pyro.infer.ELBO, batch: Batch) -> torch.Tensor:
-        """Minus the ELBO per image, minus alpha * mean log q(y | x) on labelled batches."""
+        """Minus the ELBO per image, minus alpha * mean log q(y | x) on labelled batches
+        (through :meth:`guide_with_aux`)."""
         x, y = self.site_args(batch)
-        loss = negative_elbo(elbo, self.model, self.guide, x, y) / batch.size
-        if y is not None and self.config.aux_weight > 0:
-            log_qy_x = self.classify(self.encoder(x)).log_prob(y)
-            loss = loss - self.config.aux_weight * log_qy_x.mean()
-        return loss
+        guide = self.guide if y is None or self.config.aux_weight <= 0 else self.guide_with_aux
+        return negative_elbo(elbo, self.model, guide, x, y) / batch.size
 
     def objective_terms(self, elbo: pyro.infer.ELBO, batch: Batch) -> dict[str, torch.Tensor]:
         """``aux_classification``: alpha * mean log q(y | x), the term added per labelled

@@ -29,6 +29,7 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro import poutine
+from torch import nn
 
 from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.errors import ConfigError
@@ -38,7 +39,6 @@ from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.mlvae.accumulation import accumulate
 from pyro_vaes.models.mlvae.config import MLVAEConfig
 from pyro_vaes.models.mlvae.grouping import level_names, parse_levels
-from pyro_vaes.nets import make_decoder, make_encoder
 from pyro_vaes.priors import StandardNormalPrior
 
 
@@ -58,16 +58,16 @@ class MLVAE(LatentVariableModel):
     plan = "grouped"
     measure_groups = ("probes", "accumulated_probe", "heldout")
 
-    def __init__(self, config: MLVAEConfig, data_info: DataInfo) -> None:
+    def __init__(self, config: MLVAEConfig, data_info: DataInfo, *,
+                 encoder: nn.Module | None = None, decoder: nn.Module | None = None) -> None:
         super().__init__(config, data_info)
-        shape = data_info.image_shape
         self.content_dim = config.content_dim
         self.style_dim = config.latent_dim - config.content_dim
-        self.encoder = make_encoder(shape, config.hidden_dim)
+        self.encoder = encoder if encoder is not None else self.build_encoder()
         feature_dim = getattr(self.encoder, "feature_dim", config.hidden_dim)
         self.content_head = DiagonalNormalGuide(feature_dim, self.content_dim)
         self.style_head = DiagonalNormalGuide(feature_dim, self.style_dim)
-        self.decoder = make_decoder(config.latent_dim, shape, config.hidden_dim)
+        self.decoder = decoder if decoder is not None else self.build_decoder(config.latent_dim)
         self.content_prior = StandardNormalPrior(self.content_dim)
         self.style_prior = StandardNormalPrior(self.style_dim)
         self.likelihood = build_likelihood(config.likelihood)

@@ -47,7 +47,6 @@ from pyro_vaes.models.parted.objective import (
     batch_entropy_terms,
     capacity_penalty,
 )
-from pyro_vaes.nets import make_decoder, make_encoder
 from pyro_vaes.priors import GaussianMixturePrior, StandardNormalPrior
 
 
@@ -68,18 +67,20 @@ class PartedVAE(LatentVariableModel):
     needs = ("targets",)
     label_kind = "targets"
 
-    def __init__(self, config: PartedConfig, data_info: DataInfo) -> None:
+    def __init__(self, config: PartedConfig, data_info: DataInfo, *,
+                 encoder: nn.Module | None = None, decoder: nn.Module | None = None) -> None:
         super().__init__(config, data_info)
-        shape = data_info.image_shape
         self.num_classes = int(data_info.num_classes or 0)
-        self.encoder = make_encoder(shape, config.hidden_dim)
+        self.encoder = encoder if encoder is not None else self.build_encoder()
         features = getattr(self.encoder, "feature_dim", config.hidden_dim)
         self.classifier = nn.Linear(features, self.num_classes)
         self.attention = ClassAttention(self.num_classes, features)
         self.z_dim = config.latent_dim - config.class_dim
         self.u_head = DiagonalNormalGuide(features, config.class_dim)
         self.z_head = DiagonalNormalGuide(features, self.z_dim)
-        self.decoder = make_decoder(config.latent_dim, shape, config.hidden_dim)
+        if decoder is None:
+            decoder = self.build_decoder(config.latent_dim)
+        self.decoder = decoder
         # The mixture's weights are the fixed class prior pi (uniform, not learned).
         self.u_prior = GaussianMixturePrior(config.class_dim, self.num_classes,
                                             learn_weights=False)
@@ -162,13 +163,26 @@ class PartedVAE(LatentVariableModel):
 
     def guide(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
         """c ~ q(c | x) (enumerated) unless labelled; u ~ q(u | x, c); z ~ q(z | x)."""
+        self._guide(x, y, 0.0)
+
+    def guide_with_supervision(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """The guide of a labelled batch with ``pyro.factor("supervised", -alpha log q(y|x))``
+        per image: minus the ELBO per image is then -ELBO/B - alpha mean log q(y | x),
+        from the features the guide computes anyway."""
+        self._guide(x, y, self.config.alpha)
+
+    def _guide(self, x: torch.Tensor, y: torch.Tensor | None, alpha: float) -> None:
         h = self.encoder(x)
+        logits = self.class_logits(h)
         with pyro.plate("data", x.shape[0]):
             if y is None:
-                c = pyro.sample("c", dist.Categorical(logits=self.class_logits(h)),
+                c = pyro.sample("c", dist.Categorical(logits=logits),
                                 infer={"enumerate": "parallel"})
             else:
                 c = y
+                if alpha > 0:
+                    pyro.factor("supervised", -alpha * dist.Categorical(logits=logits).log_prob(y),
+                                has_rsample=True)
             pyro.sample("u", self.u_posterior(h, c))
             pyro.sample("z", self.z_posterior(h))
 
@@ -178,20 +192,19 @@ class PartedVAE(LatentVariableModel):
 
     # -- the objective ---------------------------------------------------------------------
     def loss(self, elbo: Any, batch: Batch) -> torch.Tensor:
-        """-ELBO / B - alpha * mean log q(y | x) (labelled batches) + optional extras."""
+        """-ELBO / B - alpha * mean log q(y | x) (labelled batches, through
+        :meth:`guide_with_supervision`) + optional extras."""
         x, y = self.site_args(batch)
         if self.training and torch.is_grad_enabled():
             self.steps += 1
-        loss = negative_elbo(elbo, self.model, self.guide, x, y) / batch.size
         config = self.config
-        needs_logits = (y is not None and config.alpha > 0) or config.capacity_weight > 0 \
-            or config.entropy_weight > 0
-        if not needs_logits:
+        supervised = y is not None and config.alpha > 0
+        guide = self.guide_with_supervision if supervised else self.guide
+        loss = negative_elbo(elbo, self.model, guide, x, y) / batch.size
+        if config.capacity_weight <= 0 and config.entropy_weight <= 0:
             return loss
         h = self.encoder(x)
         logits = self.class_logits(h)
-        if y is not None and config.alpha > 0:
-            loss = loss - config.alpha * dist.Categorical(logits=logits).log_prob(y).mean()
         if config.capacity_weight > 0:
             loss = loss + config.capacity_weight * self.capacity_term(h, logits)
         if config.entropy_weight > 0:

@@ -28,7 +28,6 @@ from pyro_vaes.guides import build_guide
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.vae.config import VAEConfig
-from pyro_vaes.nets import make_decoder, make_encoder
 from pyro_vaes.priors import build_prior
 
 
@@ -42,10 +41,9 @@ class VAE(LatentVariableModel):
     def __init__(self, config: VAEConfig, data_info: DataInfo, *,
                  encoder: nn.Module | None = None, decoder: nn.Module | None = None) -> None:
         super().__init__(config, data_info)
-        shape = data_info.image_shape
-        self.encoder = encoder or make_encoder(shape, config.hidden_dim)
+        self.encoder = encoder if encoder is not None else self.build_encoder()
         feature_dim = getattr(self.encoder, "feature_dim", config.hidden_dim)
-        self.decoder = decoder or make_decoder(config.latent_dim, shape, config.hidden_dim)
+        self.decoder = decoder if decoder is not None else self.build_decoder(config.latent_dim)
         self.prior = build_prior(config.prior, config.latent_dim,
                                  mixture_components=config.mixture_components)
         self.posterior = build_guide(config.guide, feature_dim, config.latent_dim,
