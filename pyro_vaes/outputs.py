@@ -93,6 +93,47 @@ def check_new_files(paths: Iterable[str | Path], *, force: bool = False,
                           f"pass --force to overwrite, or choose another {option}")
 
 
+STAGING_PREFIX = ".staging-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_staging(out: Path) -> list[Path]:
+    """Remove the staging directories in ``out`` left by a process that no longer runs
+    (killed while drawing); those of live processes are kept. Returns what was removed."""
+    removed = []
+    for staging in out.glob(f"{STAGING_PREFIX}*"):
+        owner = staging.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if not staging.is_dir() or (owner.isdigit() and _process_alive(int(owner))):
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+        removed.append(staging)
+    return removed
+
+
+def write_text_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory, so that a
+    kill leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                         dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def write_staged(out: str | Path, produce: Callable[[Path], list[Path]], *,
                  force: bool = False, option: str = "--out") -> list[Path]:
     """Run ``produce(staging_dir)`` (it writes files whose names are known only once it
@@ -103,7 +144,8 @@ def write_staged(out: str | Path, produce: Callable[[Path], list[Path]], *,
     check_writable_directory(out, option)
     created = [d for d in (out, *out.parents) if not d.exists()]  # deepest first
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
     try:
         written = produce(staging)
         files = sorted(p for p in staging.rglob("*") if p.is_file())

@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 
 from pyro_vaes import api
+from pyro_vaes.errors import ConfigError
+from pyro_vaes.outputs import write_text_atomically
 
 
 @click.command("evaluate")
@@ -38,21 +40,26 @@ from pyro_vaes import api
                                              "the same directory to share it between runs)")
 @click.option("--progress/--no-progress", default=None,
               help="show a progress bar  [default: when stderr is a terminal]")
+@click.option("--force", is_flag=True, default=False,
+              help="replace an evaluation JSON this command wrote before")
 def evaluate_command(run: Path, split: str, num_samples: int, batch_size: int, seed: int,
                      device: str, measures: str | None, checkpoint: str,
-                     judge_cache: Path | None, progress: bool | None) -> None:
+                     judge_cache: Path | None, progress: bool | None, force: bool) -> None:
     """Evaluate a trained run; prints the figures and writes RUN/evaluation-SPLIT.json
     (RUN/evaluation-SPLIT-best.json with --checkpoint best)."""
     loaded = api.load_run(run, device, which=checkpoint)
+    suffix = "" if checkpoint == "last" else f"-{checkpoint}"
+    path = loaded.directory.root / f"evaluation-{split}{suffix}.json"
+    if path.exists() and not force:
+        raise ConfigError(f"{path} already exists; pass --force to replace it (or copy it "
+                          f"elsewhere first)")
     if progress is None:
         progress = sys.stderr.isatty()
     results = api.evaluate(loaded, split=split, num_samples=num_samples, batch_size=batch_size,
                            seed=seed, measures=measures, judge_cache=judge_cache,
                            progress=progress)
     results = {"checkpoint": checkpoint, **results}
-    suffix = "" if checkpoint == "last" else f"-{checkpoint}"
-    path = loaded.directory.root / f"evaluation-{split}{suffix}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    write_text_atomically(path, json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in results)
     for key, value in results.items():
         shown = f"{value:.4f}" if isinstance(value, float) else value

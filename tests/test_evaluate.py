@@ -113,3 +113,18 @@ def test_the_judge_is_trained_once_per_data_set_and_kept_on_disk(tmp_path, monke
     image_classifier.train_image_classifier(splits.train, splits.train.targets,
                                             cache_dir=tmp_path, **QUICK)
     assert torch.load(path, weights_only=True)["format"] == image_classifier.FORMAT
+
+
+def test_a_second_evaluation_is_refused_without_force_and_leaves_the_json(ccvae_run, capsys):
+    path = ccvae_run / "evaluation-test.json"
+    if not path.exists():
+        assert main(["evaluate", str(ccvae_run), "--measures", "accuracy"]) == 0
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(["evaluate", str(ccvae_run), "--measures", "accuracy"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already exists; pass --force" in err
+    assert path.read_bytes() == before
+    assert main(["evaluate", str(ccvae_run), "--measures", "diversity", "--force"]) == 0
+    assert json.loads(path.read_text())["measures"] == ["diversity"]
+    assert not list(ccvae_run.glob(".evaluation-*.tmp"))
