@@ -1,0 +1,114 @@
+"""The reproduction programs' --quick modes, end to end: each trains its runs on small data,
+writes its section of a scratch page with one row per claim and a verdict in each."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_quick(program: str, tmp_path: Path) -> str:
+    """Run ``python -m runners.reproduce.PROGRAM --quick`` into tmp_path; the page's text."""
+    page = tmp_path / "page.md"
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-m", f"runners.reproduce.{program}", "--quick",
+                           "--work", str(tmp_path / "work"), "--page", str(page)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return page.read_text()
+
+
+def section(text: str, key: str) -> str:
+    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+    assert start in text and end in text
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def claim_rows(text: str) -> list[str]:
+    """Rows of the claims table (those ending in a verdict cell)."""
+    return [line for line in text.splitlines()
+            if re.search(r"\| \*\*(met|not met)\*\*[^|]*\|$", line)]
+
+
+@pytest.mark.slow
+def test_mlvae_quick(tmp_path: Path) -> None:
+    text = section(run_quick("mlvae", tmp_path), "mlvae")
+    assert "| claim | measured" in text
+    rows = claim_rows(text)
+    assert len(rows) >= 4
+    assert any("content c" in r for r in rows) and any("Unseen groups" in r for r in rows)
+    for row in rows:
+        assert len(row.strip("|").split(" | ")) == 5
+    assert (tmp_path / "work" / "published" / "mlvae-swap.png").is_file()
+
+
+@pytest.mark.slow
+def test_influential_quick(tmp_path: Path) -> None:
+    text = section(run_quick("influential", tmp_path), "influential")
+    assert "| claim | measured" in text
+    rows = claim_rows(text)
+    assert len(rows) >= 3
+    assert any("I mixture <= closed form <= KL" in r for r in rows)
+    curve = [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert [int(line.split("|")[1]) for line in curve] == list(range(1, 21))
+    published = tmp_path / "work" / "published"
+    assert {"influential-mi-beta1.png", "influential-mi-beta4.png",
+            "influential-accuracy-vs-k.png"} <= {p.name for p in published.iterdir()}
+
+
+@pytest.mark.slow
+def test_shapes_quick(tmp_path: Path) -> None:
+    from runners.reproduce.shapes import METRIC_KEYS, MODELS
+
+    text = section(run_quick("shapes", tmp_path), "shapes")
+    header = next(line for line in text.splitlines() if line.startswith("| metric |"))
+    assert [c.strip() for c in header.strip("|").split("|")][1:] == list(MODELS)
+    for key in METRIC_KEYS:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {key} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        assert len(cells) == len(MODELS)
+        assert all(re.fullmatch(r"-?\d+\.\d{3}", c) for c in cells), row
+
+
+def test_mi_ordering_and_curve_gaps_count_what_they_say() -> None:
+    from runners.reproduce.influential import curve_gaps, ordering
+
+    rows = [{"mi_mixture": 0.5, "mi_moment_matched": 0.6, "kl_to_prior": 0.7},
+            {"mi_mixture": 0.01, "mi_moment_matched": 0.0, "kl_to_prior": 0.2},
+            {"mi_mixture": 1.0, "mi_moment_matched": 1.5, "kl_to_prior": 1.25}]
+    result = ordering(rows)
+    assert result["held"] == 1 and result["rows"] == 3
+    assert result["excess_mixture"] == pytest.approx(0.01)
+    assert result["excess_closed"] == pytest.approx(0.25)
+    curve = [{"k": 1, "accuracy_top_k": 0.6, "accuracy_bottom_k": 0.2},
+             {"k": 2, "accuracy_top_k": 0.7, "accuracy_bottom_k": 0.75},
+             {"k": 3, "accuracy_top_k": 0.8, "accuracy_bottom_k": 0.8}]
+    assert curve_gaps(curve) == pytest.approx([0.4, -0.05])       # k = D is left out
+
+
+def test_mixture_standard_error_is_zero_where_every_term_is_the_same() -> None:
+    import math
+
+    import torch
+
+    from runners.reproduce.influential import mixture_standard_error
+
+    # latent 0 collapsed (every term log 1 = 0); latent 1 two far-apart bumps (every term
+    # log 2); latent 2 means N(0, 1), scale 0.3: terms vary, error about sd / sqrt(N)
+    n = 4000
+    generator = torch.Generator().manual_seed(0)
+    loc = torch.stack([torch.zeros(n), torch.where(torch.arange(n) % 2 == 0, -20.0, 20.0),
+                       torch.randn(n, generator=generator)], 1)
+    scale = torch.stack([torch.ones(n), torch.full((n,), 0.3), torch.full((n,), 0.3)], 1)
+    errors = mixture_standard_error(loc, scale, seed=1)
+    assert errors[0] == pytest.approx(0.0, abs=1e-12)
+    assert errors[1] == pytest.approx(0.0, abs=1e-9)
+    assert 0.3 / math.sqrt(n) < errors[2] < 3.0 / math.sqrt(n)
