@@ -24,11 +24,14 @@ curve strictly above the bottom-k curve for every k < D = 20, in every seed (per
 I mixture <= closed form <= KL in every row of every run (strict; the mixture estimate's
 Monte Carlo error, about 0.01 nats, is not forgiven: the largest excess is printed).
 
-Time (estimated from one-epoch pilots, one thread per training, two at a time, on the
-shared 2-core machine at a 1-minute load of 4-6): a Fashion-MNIST VAE epoch takes about
-11 s, each run adds about 40 s of start-up and 50 s of evaluation; six runs of at most 60
-epochs, two at a time, are at most about 33 + 5 minutes; the analysis (MI of 2 x 10,000
-images, 40 probes) about 1.5 minutes per run, 9 minutes: about 50 minutes, under 90.
+Time (estimated from one- and two-epoch pilots, one thread per training, two at a time):
+CPU time per Fashion-MNIST VAE epoch about 5.5 s (11 s of wall time on the shared machine
+at a 1-minute load of 4-6); each run adds about 40 s of start-up and 50 s of evaluation
+(wall, loaded); the analysis of one run (MI of 2 x 10,000 images, 40 probes) takes about
+25 s of CPU (4 minutes of wall time niced at load 8), two at a time. Six runs of at most 60
+epochs: about 17 minutes of training on two free cores (33 minutes at load 4-6), plus
+about 5 minutes of start-up and evaluation and 2-12 minutes of analysis: about 25 minutes
+on free cores, about 50 minutes at load 4-6; under 90 either way.
 """
 
 from __future__ import annotations

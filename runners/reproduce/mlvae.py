@@ -30,11 +30,16 @@ VAE's group ELBO on the same groups is the sum of its per-image ELBOs over each 
 members, i.e. its mean test ELBO per image times the images per group (both Monte Carlo
 ELBOs with 100 samples). "Within 1%" is |ML-VAE - VAE| / |VAE| <= 0.01.
 
-Time (estimated from one-epoch pilots, one thread per training, two trainings at a time, on
-the shared 2-core machine at a 1-minute load of 4-6): a Fashion-MNIST epoch takes about 11 s
-for the VAE and 14 s for the ML-VAE (10 s with three classes held out), each run adds about
-40 s of start-up and 50 s of evaluation; nine runs of at most 60 epochs, two at a time, are
-at most about 55 + 7 minutes, plus about 3 minutes of probes: about 65 minutes, under 90.
+Time (estimated from one- and two-epoch pilots, one thread per training, two at a time):
+CPU time per Fashion-MNIST epoch about 5.5 s for the VAE and 6.5 s for the ML-VAE (about
+4.5 s with three classes held out); on the shared machine at a 1-minute load of 4-6 an epoch
+took 11 s and 14 s of wall time. Each run adds about 40 s of start-up and 50 s of evaluation
+(wall, loaded). Nine runs of at most 60 epochs, two at a time: about 25 minutes of training
+on two free cores (55 minutes at load 4-6), plus about 7 minutes of start-up and evaluation
+and 3 minutes of probes: about 35 minutes on free cores, about 65 minutes at load 4-6; under
+90 either way. (Pilots: ``pyro-vaes train vae|mlvae --data fashion-mnist --net mlp
+--likelihood bernoulli --elbo meanfield --batch-size 128 --lr 1e-3 --latent-dim 20
+--epochs 1|2``, OMP_NUM_THREADS=1, niced, two at a time.)
 """
 
 from __future__ import annotations
