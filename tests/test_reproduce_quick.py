@@ -75,7 +75,7 @@ def test_shapes_quick(tmp_path: Path) -> None:
         row = next(line for line in text.splitlines() if line.startswith(f"| {key} |"))
         cells = [c.strip() for c in row.strip("|").split("|")][1:]
         assert len(cells) == len(MODELS)
-        assert all(re.fullmatch(r"-?\d+\.\d{3}", c) for c in cells), row
+        assert all(re.fullmatch(r"-?\d+\.\d{3}( ± \d+\.\d{3})? \(1\)", c) for c in cells), row
 
 
 def test_mi_ordering_and_curve_gaps_count_what_they_say() -> None:

@@ -1,7 +1,8 @@
 """Every disentanglement metric of every model at convergence on the 64x64 shapes set.
 
 Run ``python3 -m runners.reproduce.shapes`` (``--quick`` for a smoke run on shapes-small
-that writes to a scratch page). One seed of each model, all with the MLP nets, a Bernoulli
+that writes to a scratch page). One seed of each model by default (``--seeds 3`` for
+three, about three times the time below: over 90 minutes), all with the MLP nets, a Bernoulli
 likelihood, batch 128, Adam 1e-3, the same total latent size 17 (the CCVAE's 7
 characteristic latents, one per binarised factor, and 10 style latents; the other
 label-aware models split it the same way: ML-VAE content 7 + style 10, the class-related
@@ -53,10 +54,12 @@ from runners.reproduce.common import (
     Environment,
     RunSpec,
     Stages,
+    Stat,
     loss_spikes,
     read_evaluation,
     read_history,
     run_all,
+    seeds_for,
     write_section,
 )
 
@@ -72,25 +75,32 @@ def common_options(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in shapes_options(args).items() if k not in LABEL_SPECIFIC}
 
 
+def run_name(model: str, seed: int) -> str:
+    return f"{model}-shapes-s{seed}"
+
+
 def specs(args: argparse.Namespace) -> list[RunSpec]:
-    """One training per model, seed 0, the slowest first (two run at a time)."""
-    common = {**common_options(args), "seed": 0}
-    fraction = shapes_options(args)["labelled_fraction"]
-    return [
-        RunSpec("m2-shapes-s0", "m2", {**common, "labelled_fraction": fraction},
-                measures="likelihood,accuracy"),
-        RunSpec("parted-shapes-s0", "parted",
-                {**common, "labelled_fraction": fraction, "class_dim": 7},
-                measures="likelihood,accuracy"),
-        RunSpec("ccvae-shapes-s0", "ccvae", {**shapes_options(args), "seed": 0},
-                measures="likelihood,accuracy"),
-        RunSpec("mlvae-shapes-s0", "mlvae",
-                {**common, "group_by": "shape", "group_size": 8, "content_dim": 7},
-                measures="likelihood,probes"),
-        RunSpec("vae-shapes-s0", "vae", {**common, "early_stop_on": "val_elbo"}),
-        RunSpec("beta-vae-shapes-s0", "vae", {**common, "beta": 4.0,
-                                              "early_stop_on": "val_elbo"}),
-    ]
+    """One training per model and seed, the slowest first (two run at a time)."""
+    out = []
+    for seed in seeds_for(args.quick, args.seeds):
+        common = {**common_options(args), "seed": seed}
+        fraction = shapes_options(args)["labelled_fraction"]
+        out += [
+            RunSpec(run_name("m2", seed), "m2", {**common, "labelled_fraction": fraction},
+                    measures="likelihood,accuracy"),
+            RunSpec(run_name("parted", seed), "parted",
+                    {**common, "labelled_fraction": fraction, "class_dim": 7},
+                    measures="likelihood,accuracy"),
+            RunSpec(run_name("ccvae", seed), "ccvae", {**shapes_options(args), "seed": seed},
+                    measures="likelihood,accuracy"),
+            RunSpec(run_name("mlvae", seed), "mlvae",
+                    {**common, "group_by": "shape", "group_size": 8, "content_dim": 7},
+                    measures="likelihood,probes"),
+            RunSpec(run_name("vae", seed), "vae", {**common, "early_stop_on": "val_elbo"}),
+            RunSpec(run_name("beta-vae", seed), "vae", {**common, "beta": 4.0,
+                                                        "early_stop_on": "val_elbo"}),
+        ]
+    return out
 
 
 # -- metrics, one process per run ---------------------------------------------------------
@@ -144,43 +154,53 @@ def score_all(dirs: dict[str, Path], env: Environment) -> dict[str, dict[str, An
 
 
 # -- the page ----------------------------------------------------------------------------
-def table(dirs: dict[str, Path], scores: dict[str, dict[str, Any]]) -> str:
-    names = [f"{m}-shapes-s0" for m in MODELS]
-    head = ("| metric | " + " | ".join(MODELS) + " |\n|---|" + "---:|" * len(MODELS))
-    lines = [head]
+def _accuracy(evaluation: dict[str, Any]) -> float | None:
+    return next((evaluation[k] for k in ("accuracy", "classifier_accuracy",
+                                         "content_probe_accuracy") if k in evaluation), None)
+
+
+def table(args: argparse.Namespace, dirs: dict[str, Path],
+          scores: dict[str, dict[str, Any]]) -> str:
+    """Models as columns, metrics (mean ± sd over seeds) and training facts as rows."""
+    seeds = seeds_for(args.quick, args.seeds)
+    runs = {m: [run_name(m, s) for s in seeds] for m in MODELS}
+
+    def row(label: str, cell: Any) -> str:
+        return f"| {label} | " + " | ".join(cell(m) for m in MODELS) + " |"
+
+    def stat(values: Any, digits: int = 3) -> str:
+        values = [v for v in values if v is not None]
+        return Stat.of(values).format(digits) if values else "—"
+
+    lines = ["| metric | " + " | ".join(MODELS) + " |\n|---|" + "---:|" * len(MODELS)]
     for key in METRIC_KEYS:
-        lines.append(f"| {key} | " + " | ".join(f"{scores[n][key]:.3f}" for n in names) + " |")
-    lines.append("| latent sites (dims) | " + " | ".join(scores[n]["sites"] for n in names)
-                 + " |")
-    lines.append("| epochs trained (best) | " + " | ".join(
-        f"{len(read_history(dirs[n]))} ({read_evaluation(dirs[n])['epoch']})" for n in names)
-        + " |")
-    lines.append("| test ELBO per image (K = 100; ML-VAE: per group of 8) | " + " | ".join(
-        f"{read_evaluation(dirs[n])['test_elbo']:.1f}" for n in names) + " |")
-    cells = []
-    for n in names:
-        evaluation = read_evaluation(dirs[n])
-        value = next((evaluation[k] for k in ("accuracy", "classifier_accuracy",
-                                              "content_probe_accuracy") if k in evaluation),
-                     None)
-        cells.append("—" if value is None else f"{value:.3f}")
-    lines.append("| test accuracy (m2, ccvae: mean over the 7 attributes, parted: q(y\\|x); "
-                 "mlvae: content probe of the shape) | " + " | ".join(cells) + " |")
-    spikes = {n: loss_spikes(read_history(dirs[n])) for n in names}
-    lines.append("| training-loss spikes (epochs) | " + " | ".join(
-        ", ".join(map(str, spikes[n])) or "none" for n in names) + " |")
+        lines.append(row(key, lambda m, key=key: stat(scores[n][key] for n in runs[m])))
+    lines.append(row("latent sites (dims)", lambda m: scores[runs[m][0]]["sites"]))
+    lines.append(row("epochs trained", lambda m: stat(
+        (len(read_history(dirs[n])) for n in runs[m]), 1)))
+    lines.append(row("best epoch", lambda m: stat(
+        (read_evaluation(dirs[n])["epoch"] for n in runs[m]), 1)))
+    lines.append(row("test ELBO per image (K = 100; ML-VAE: per group of 8)", lambda m: stat(
+        (read_evaluation(dirs[n])["test_elbo"] for n in runs[m]), 1)))
+    lines.append(row("test accuracy (m2: q(y\\|x) of the shape; ccvae: mean over the 7 "
+                     "attributes; parted: q(c\\|x); mlvae: content probe of the shape)",
+                     lambda m: stat(_accuracy(read_evaluation(dirs[n])) for n in runs[m])))
+    lines.append(row("training-loss spikes (run: epochs)", lambda m: "; ".join(
+        f"{n}: {spikes}" for n in runs[m] if (spikes := loss_spikes(read_history(dirs[n]))))
+        or "none"))
     return "\n".join(lines)
 
 
 def write_page(args: argparse.Namespace, dirs: dict[str, Path],
                scores: dict[str, dict[str, Any]], stages: Stages) -> Path:
     options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in common_options(args).items())
-    points = scores["vae-shapes-s0"]["points"]
+    seeds = seeds_for(args.quick, args.seeds)
+    points = scores[run_name("vae", seeds[0])]["points"]
     text = f"""
 ## Disentanglement metrics on the shapes set
 
 Program: `python3 -m runners.reproduce.shapes` ({stages.summary()}).
-Every run: `pyro-vaes train MODEL {options} --seed 0` plus, per model: beta-VAE
+Every run: `pyro-vaes train MODEL {options} --seed S` plus, per model: beta-VAE
 `--beta 4`; M2 `--labelled-fraction {shapes_options(args)['labelled_fraction']}` (the shape
 as the class); the class-related model the same and `--class-dim 7`; CCVAE
 `--label-kind attributes --labelled-fraction {shapes_options(args)['labelled_fraction']}`
@@ -189,10 +209,11 @@ as the class); the class-related model the same and `--class-dim 7`; CCVAE
 beta-VAE, ML-VAE) or accuracy (M2, CCVAE, class-related model). Metrics of the best epoch
 (every metric of `pyro-vaes analyze metrics`, published definitions, docs/analysis.md) on the
 posterior means of all Gaussian latent sites of {points} test images against the five true
-factors; one seed. Every model of the library trains on the shapes set, so every column is
-filled. Total correlation and mutual_info_score: lower is more independent.
+factors; mean ± sd over {len(seeds)} seed(s) (in brackets: seeds). Every model of the
+library trains on the shapes set, so every column is filled. Total correlation and
+mutual_info_score: lower is more independent.
 
-{table(dirs, scores)}
+{table(args, dirs, scores)}
 """
     return write_section("shapes", text, args.page)
 
@@ -201,6 +222,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run on shapes-small (2 epochs) to a scratch page")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="seeds per model (three take about three times as long)")
     parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")
     parser.add_argument("--max-epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
@@ -230,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     stages("disentanglement metrics")
     scores = score_all(dirs, env)
     page = write_page(args, dirs, scores, stages)
-    print(table(dirs, scores))
+    print(table(args, dirs, scores))
     stages(f"written {page}")
 
 
