@@ -244,7 +244,8 @@ def build_claims(args: argparse.Namespace, dirs: dict[str, Path],
             f"least informative for every k < {dim} (measured: the smallest gap top-k minus "
             f"bottom-k over k; baseline: the bottom-k accuracy averaged over k)", smallest,
             bottom, "gap > 0 for every k, every seed", not below,
-            "" if not below else f"(not above at k = {below})"))
+            "" if not below else "(not above at " + "; ".join(
+                f"{n}: k = {', '.join(map(str, ks))}" for n, ks in below.items()) + ")"))
     orders = {n: ordering(results[n]["rows"], results[n]["mixture_standard_error"])
               for n in dirs}
     held = sum(o["held"] for o in orders.values())
