@@ -2,8 +2,9 @@
 "Semi-Supervised Disentanglement of Class-Related and Class-Independent Factors in VAE",
 2021; the library's ``parted`` model) on the full Fashion-MNIST split.
 
-Run ``python3 -m runners.reproduce.parted`` (at most about 80 minutes on 2 cores, see below;
-``--quick`` for a one-minute smoke run on digits that writes to a scratch page). Every
+Run ``python3 -m runners.reproduce.parted`` (about an hour on 2 cores, at most 80 minutes,
+see below; ``--quick`` for a smoke run of a minute or two on digits that writes to a scratch
+page). Every
 training is ``pyro-vaes train`` with the MLP nets, a Bernoulli likelihood, batch 128, Adam
 1e-3, the papers' weighting of labelled and unlabelled images and early stopping on
 validation accuracy (patience 6, at most 30 epochs; the best epoch's weights are
@@ -14,12 +15,17 @@ seeds each: twelve trainings, two at a time. What it claims, and the targets, ar
 :func:`build_claims`; the table goes to the "parted" section of docs/reproduction.md with
 the figures in docs/figures/.
 
-Time. One epoch on the 55,000 training images at 256 labels, one thread, measured with
-the machine's 2 cores shared (1-minute load average 3-6): 23 s for this model, 27 s for
-M2 (validation included); ``evaluate`` 34 s and 12 s. A run of the full 30 epochs then
-takes at most 12 and 14 minutes (under the 15 minutes that call for three seeds), and the
-twelve trainings, two at a time, at most 6 x (12 + 14) = 77 minutes plus about a minute of
-figures; early stopping ends most runs sooner.
+Time (pilots of one epoch on the 55,000 training images, one thread per process, the
+machine's 2 cores shared with other work). Training time of the epoch at 256 labels: this
+model 23 s at a 1-minute load average of 3-6 and 27-35 s at 8-10; M2 27 s and 21-33 s; at
+1000 labels 37 s and 29 s (load 9-10). CPU time of a whole one-epoch ``pyro-vaes train``
+process (start, epoch, validation, figures): 21 s for this model, 20 s for M2, of which 7 s
+are the start (a run on 1,000 images), i.e. about 15 s an epoch on a core of its own.
+``evaluate``: 34 s and 12 s (load 6). A run of the full 30 epochs therefore takes about 9
+minutes with a core to itself and at most 12-14 minutes at load 3-6 (under the 15 minutes
+that call for three seeds); the twelve trainings, two at a time, at most 6 x 9 = 55 minutes
+alone on the 2 cores and 6 x (12 + 14) = 77 minutes at load 3-6, plus about a minute of
+figures; early stopping ends most runs sooner. Under heavier load lower ``--max-epochs``.
 """
 
 from __future__ import annotations
