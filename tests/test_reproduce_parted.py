@@ -20,6 +20,7 @@ def test_slope_at_follows_the_linear_schedule_by_hand() -> None:
     assert slope_at(30, 30) == 8.0
     assert slope_at(11, 30) == pytest.approx(1.0 + 7.0 * 10 / 29)
     assert slope_at(1, 1) == 8.0
+    assert slope_at(25, 10) == 8.0
 
 
 @pytest.mark.slow
