@@ -269,6 +269,18 @@ def test_slope_is_annealed_by_the_trainer_hook_and_final_in_evaluation():
     assert float(trained.train_slope) == 8.0
 
 
+def test_slope_epochs_reach_the_final_slope_early_and_keep_it():
+    model = _model(slope_start=1.0, slope_end=8.0, slope_epochs=3)
+    by_epoch = []
+    for epoch in range(6):
+        model.on_epoch_start(epoch, 30)
+        by_epoch.append(float(model.slope))
+    assert by_epoch == pytest.approx([1.0, 4.5, 8.0, 8.0, 8.0, 8.0])
+    single = _model(slope_start=1.0, slope_end=8.0, slope_epochs=1)
+    single.on_epoch_start(0, 30)
+    assert float(single.slope) == 8.0
+
+
 def test_the_u_prior_is_the_foundation_mixture_also_under_a_plain_vae():
     model = _model()
     vae = build_model("vae", INFO, prior="mixture", mixture_components=K)

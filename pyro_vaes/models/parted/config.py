@@ -36,6 +36,11 @@ class PartedConfig(ModelConfig):
                                 open_min=0.0)
     slope_end: float = option(8.0, "slope of the attention sigmoid at the last epoch (and for "
                                    "evaluation)", open_min=0.0)
+    slope_epochs: int | None = option(None, "epochs over which the attention slope rises from "
+                                            "--slope-start to --slope-end, then stays at "
+                                            "--slope-end (default: all --epochs; set it with "
+                                            "--patience, which can stop before the last)",
+                                      min=1)
     capacity_weight: float = option(0.0, "extra: weight gamma of the JointVAE capacity terms "
                                          "gamma |C(t) - KL| (0: off)", min=0.0)
     capacity_continuous: float = option(5.0, "extra: capacity C_max (nats) reached by "

@@ -125,8 +125,10 @@ class PartedVAE(LatentVariableModel):
         return torch.tensor(float(self.config.slope_end), device=self.train_slope.device)
 
     def on_epoch_start(self, epoch: int, epochs: int) -> None:
-        """Trainer hook: slope = slope_start + (slope_end - slope_start) * epoch / (epochs - 1)."""
-        progress = 1.0 if epochs <= 1 else epoch / (epochs - 1)
+        """Trainer hook: slope = slope_start + (slope_end - slope_start) * min(1, epoch / (E - 1))
+        with E = ``slope_epochs`` (default: all ``epochs``); slope_end when E is 1."""
+        span = self.config.slope_epochs or epochs
+        progress = 1.0 if span <= 1 else min(1.0, epoch / (span - 1))
         start, end = self.config.slope_start, self.config.slope_end
         self.train_slope.fill_(start + (end - start) * progress)
 
