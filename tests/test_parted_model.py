@@ -278,9 +278,9 @@ def test_the_u_prior_is_the_foundation_mixture_also_under_a_plain_vae():
 
 
 @pytest.mark.parametrize(("options", "words"), [
-    ({"mixture_components": 3}, "one component per class"),
-    ({"guide": "lowrank"}, "does not take guide"),
-    ({"prior": "normal"}, "--prior"),
+    ({"mixture_components": 3}, "has no option --mixture-components"),
+    ({"guide": "lowrank"}, "has no option --guide"),
+    ({"prior": "normal"}, "has no option --prior"),
 ])
 def test_bad_options_are_refused(options, words):
     with pytest.raises(ConfigError, match=words):

@@ -44,7 +44,7 @@ class GroupedPlan:
         high = config.max_group_size or low
         self.group_size: int | tuple[int, int] = low if low == high else (low, high)
         self.groups_per_batch = config.groups_per_batch or max(1, batch_size // high)
-        self.holdout = torch.tensor(sorted(getattr(model, "holdout_groups", ())),
+        self.holdout = torch.tensor(sorted(model.holdout_groups),
                                     dtype=torch.long)
         self._check_group_sizes(low, config.max_group_size)
 

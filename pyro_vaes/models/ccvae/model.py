@@ -69,12 +69,11 @@ class CCVAE(LatentVariableModel):
     description = ("CCVAE: characteristic latents z_c per label, style z_s, p(z_c | y), "
                    "diagonal q(y | z_c) (semi-supervised)")
     config_class = CCVAEConfig
-    supported_priors = ("normal",)
-    supported_guides = ("diagonal",)
     supported_elbos = ("enum", "trace")
     default_elbo = "enum"
     max_plate_nesting = 2
     plan = "semi-supervised"
+    predicts_labels = True
     measure_groups = ("accuracy", "leakage", "interventions", "diversity")
 
     def __init__(self, config: CCVAEConfig, data_info: DataInfo, *,

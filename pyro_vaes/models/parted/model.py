@@ -57,12 +57,11 @@ class PartedVAE(LatentVariableModel):
     description = ("class-related / class-independent VAE: class c, class-related u with a "
                    "per-class Gaussian prior, class-independent z (semi-supervised, --labels N)")
     config_class = PartedConfig
-    supported_priors = ("mixture",)
-    supported_guides = ("diagonal",)
     supported_elbos = ("enum",)
     default_elbo = "enum"
     max_plate_nesting = 1
     plan = "semi-supervised"
+    predicts_labels = True
     measure_groups = ("accuracy", "probes", "overlaps", "factors")
     needs = ("targets",)
     label_kind = "targets"
@@ -92,17 +91,12 @@ class PartedVAE(LatentVariableModel):
     @classmethod
     def check_compatible(cls, config: Any, elbo: str | None = None,
                          data_info: DataInfo | None = None) -> None:
-        """Also refuse an empty z and a mixture whose size is not the number of classes."""
+        """Also refuse an empty z."""
         super().check_compatible(config, elbo, data_info)
         if config.class_dim >= config.latent_dim:
             raise ConfigError(f"--class-dim {config.class_dim} leaves no class-independent "
                               f"dimension of --latent-dim {config.latent_dim}; make --latent-dim "
                               f"larger than --class-dim")
-        if data_info is not None and config.mixture_components is not None \
-                and config.mixture_components != data_info.num_classes:
-            raise ConfigError(f"mixture_components {config.mixture_components} must equal the "
-                              f"data's {data_info.num_classes} classes (one component per "
-                              f"class); leave it unset")
 
     # -- the pieces of the story ---------------------------------------------------------
     def class_prior(self) -> dist.Categorical:
