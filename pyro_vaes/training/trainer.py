@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any, Protocol
 
-import pyro
 import torch
 from tqdm.auto import tqdm
 
@@ -44,6 +43,7 @@ from pyro_vaes.errors import ConfigError, TrainingDiverged
 from pyro_vaes.inference import SVIObjective, make_elbo
 from pyro_vaes.models.base import LatentVariableModel
 from pyro_vaes.nets.precision import autocast_nets, check_autocast
+from pyro_vaes.process import pyro_validation
 from pyro_vaes.training import faults
 from pyro_vaes.training.distributed import DistributedContext
 from pyro_vaes.training.early_stopping import EarlyStopping, check_measure, default_measure
@@ -295,8 +295,7 @@ class Trainer:
         A fresh trainer first writes a checkpoint of the untrained state, so that the run
         can be resumed from its very first step.
         """
-        pyro.enable_validation(False)
-        with warnings.catch_warnings():
+        with pyro_validation(False), warnings.catch_warnings():
             # a NaN loss ends training with one line (check_finite), not Pyro's warnings
             warnings.filterwarnings("ignore", message="Encountered NaN", category=UserWarning)
             return self._fit()
