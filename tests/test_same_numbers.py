@@ -127,7 +127,12 @@ def test_same_numbers_as_before(case: str) -> None:
     expected = EXPECTED[case]
     assert set(got) == set(expected)
     for key, value in expected.items():
-        assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+        # The class-related model's Bhattacharyya penalty was a pyro.factor multiplied by the
+        # batch size and divided by it with the ELBO; it is now added once to the loss. The
+        # float32 loss of a step can round to a neighbouring value (4e-8 relative measured),
+        # the gradients, parameters and validation figures do not change.
+        rel = 1e-7 if (CASES[case][0], key) == ("parted", "train_loss") else 1e-9
+        assert got[key] == pytest.approx(value, rel=rel, abs=1e-9), key
 
 
 if __name__ == "__main__":
