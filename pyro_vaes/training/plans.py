@@ -29,7 +29,7 @@ import torch
 from pyro_vaes.data import index_batches, labelled_indices
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.models.base import Batch
-from pyro_vaes.training.grouped import GroupedPlan
+from pyro_vaes.models.mlvae.plan import GroupedPlan
 
 
 def labels_of(dataset: Any, kind: str | None) -> torch.Tensor | None:

@@ -14,20 +14,12 @@ from typing import Any
 import torch
 
 from pyro_vaes.figures import save_image_grid
-from pyro_vaes.interventions import InterventionOptions, register
+from pyro_vaes.interventions import InterventionOptions, first_images, register
 
 
 def file_label(name: str) -> str:
     """A label name made safe for a file name ("T-shirt/top" -> "T-shirt_top")."""
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "label"
-
-
-def first_images(run: Any, options: InterventionOptions) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``num_images`` images of the split and their labels, on the run's device."""
-    dataset = getattr(run.splits, options.split)
-    idx = torch.arange(min(options.num_images, len(dataset)))
-    labels = run.model.label_space.of(dataset)
-    return dataset.pixels(idx).to(run.device), labels[idx].to(run.device)
 
 
 # -- the latent manipulations (pure functions of the model) -------------------------------
@@ -61,12 +53,6 @@ def flip_characteristics(model: Any, z_c: torch.Tensor, y: torch.Tensor,
     new = space.indicators(space.site_value(target))
     fresh = model.conditional_prior(new).sample()
     return torch.where(old != new, fresh, z_c)
-
-
-def other_classes(y: torch.Tensor, num_classes: int, generator: torch.Generator) -> torch.Tensor:
-    """A uniformly drawn class different from each y."""
-    shift = torch.randint(1, num_classes, y.shape, generator=generator).to(y.device)
-    return (y + shift) % num_classes
 
 
 # -- the commands ------------------------------------------------------------------------

@@ -12,8 +12,7 @@ from typing import Any
 import torch
 
 from pyro_vaes.figures import save_image_grid
-from pyro_vaes.interventions import InterventionOptions, register
-from pyro_vaes.models.ccvae.interventions import first_images
+from pyro_vaes.interventions import InterventionOptions, first_images, register
 
 
 @register("m2", "traverse")

@@ -31,9 +31,9 @@ from torch import nn
 from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
+from pyro_vaes.labels import LabelSpace
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
-from pyro_vaes.models.ccvae.labels import LabelSpace
 from pyro_vaes.models.m2.config import M2Config
 
 

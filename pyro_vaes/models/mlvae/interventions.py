@@ -23,6 +23,7 @@ from pyro_vaes.data import group_ids
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.figures import save_image_grid
 from pyro_vaes.interventions import InterventionOptions, register
+from pyro_vaes.labels import label_index
 from pyro_vaes.models.mlvae.grouping import level_names
 
 MAX_GROUPS = 10
@@ -38,16 +39,8 @@ def _levels(run: Any, options: InterventionOptions, default: list[int]) -> list[
     names = level_names(model.config.group_by, model.data_info)
     if not options.labels:
         return default
-    levels = []
-    for label in options.labels:
-        if label in names:
-            levels.append(names.index(label))
-        elif label.isdigit() and int(label) < len(names):
-            levels.append(int(label))
-        else:
-            raise ConfigError(f"--label {label!r}: not a value of --group-by "
-                              f"{model.config.group_by}; choose from: {', '.join(names)}")
-    return levels
+    return [label_index(names, label, what=f"a value of --group-by {model.config.group_by}",
+                        digits=True) for label in options.labels]
 
 
 def _group_images(run: Any, level: int, k: int, generator: torch.Generator

@@ -18,10 +18,10 @@ from typing import Any
 
 import torch
 
-from pyro_vaes.errors import ConfigError
 from pyro_vaes.figures import save_image_grid
 from pyro_vaes.inference.bhattacharyya import pairwise_bhattacharyya
 from pyro_vaes.interventions import InterventionOptions, register
+from pyro_vaes.labels import label_index
 from pyro_vaes.models.parted.plots import save_prior_components
 
 
@@ -36,11 +36,7 @@ def chosen_classes(model: Any, labels: list[str]) -> list[int]:
     names = class_names(model)
     if not labels:
         return list(range(len(names)))
-    unknown = [label for label in labels if label not in names]
-    if unknown:
-        raise ConfigError(f"--label {unknown[0]!r} is not a class of this run; choose from: "
-                          f"{', '.join(names)}")
-    return [names.index(label) for label in labels]
+    return [label_index(names, label, what="a class of this run") for label in labels]
 
 
 def _slug(name: str) -> str:
