@@ -7,19 +7,14 @@ mean image and writes a PNG grid with labelled axes.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from pyro_vaes.figures import save_image_grid
+from pyro_vaes.figures import save_image_grid, swap_grid
 from pyro_vaes.interventions import InterventionOptions, first_images, register
-
-
-def file_label(name: str) -> str:
-    """A label name made safe for a file name ("T-shirt/top" -> "T-shirt_top")."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "label"
+from pyro_vaes.naming import file_label
 
 
 # -- the latent manipulations (pure functions of the model) -------------------------------
@@ -147,10 +142,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     n = x.shape[0]
     cells = model.decode(loc_c.unsqueeze(1).expand(-1, n, -1),
                          loc_s.unsqueeze(0).expand(n, -1, -1))          # (n, n, C, H, W)
-    blank = torch.ones_like(x[:1])
-    top = torch.cat([blank, x]).unsqueeze(0)                               # (1, n+1, ...)
-    body = torch.cat([x.unsqueeze(1), cells], 1)                           # (n, n+1, ...)
-    images = torch.cat([top, body]).flatten(0, 1)
+    images = swap_grid(x, x, cells)
     return [save_image_grid(images, out_dir / "swap.png", nrow=n + 1,
                             title="ccvae: characteristics z_c from the row image, "
                                   "style z_s from the column image",

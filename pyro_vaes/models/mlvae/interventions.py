@@ -21,7 +21,7 @@ import torch
 
 from pyro_vaes.data import group_ids
 from pyro_vaes.errors import ConfigError
-from pyro_vaes.figures import save_image_grid
+from pyro_vaes.figures import save_image_grid, swap_grid
 from pyro_vaes.interventions import InterventionOptions, register
 from pyro_vaes.labels import label_index
 from pyro_vaes.models.mlvae.grouping import level_names
@@ -72,10 +72,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     s = model.representation(style_x)["s"]
     c = model.representation(content_x)["c"]
     cells = model.decode(c.unsqueeze(0), s.unsqueeze(1)).cpu()        # (rows, cols, C, H, W)
-    blank = torch.ones(1, *cells.shape[2:])
-    top = torch.cat([blank, content_x.cpu()])
-    rows = [torch.cat([style_x[r:r + 1].cpu(), cells[r]]) for r in range(n)]
-    grid = torch.cat([top, *rows])
+    grid = swap_grid(style_x.cpu(), content_x.cpu(), cells)
     names = level_names(model.config.group_by, model.data_info)
     ids = group_ids(test, model.config.group_by)
     path = save_image_grid(
