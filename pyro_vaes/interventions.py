@@ -66,6 +66,12 @@ def intervention(model: str, kind: str) -> Intervention:
                           f"{valid}") from None
 
 
+def random_positions(length: int, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` distinct positions of ``length`` drawn uniformly (all when fewer), in drawn
+    order."""
+    return torch.randperm(length, generator=generator)[:count]
+
+
 def first_images(run: Any, options: InterventionOptions) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``num_images`` images of the split and their labels (read by the model's
     ``label_space``), on the run's device."""

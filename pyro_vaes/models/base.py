@@ -133,7 +133,7 @@ class LatentVariableModel(nn.Module):
 
     def __init__(self, config: Any, data_info: DataInfo) -> None:
         super().__init__()
-        if getattr(config, "net", "") is None:  # record the net the default chose
+        if config.net is None:  # record the net the default chose
             config = dataclasses.replace(config, net=default_net(data_info.image_shape))
         self.config = config
         self.data_info = data_info
@@ -162,11 +162,9 @@ class LatentVariableModel(nn.Module):
                 raise ConfigError(f"model '{cls.name}' does not take {kind} '{value}'; "
                                   f"valid: {', '.join(valid)}")
         if data_info is not None:
-            net = getattr(config, "net", None)
-            check_net(net, data_info.image_shape)
-            net = net or default_net(data_info.image_shape)
-            channels = getattr(config, "channels", DEFAULT_CHANNELS)
-            if net == "mlp" and channels != DEFAULT_CHANNELS:
+            check_net(config.net, data_info.image_shape)
+            net = config.net or default_net(data_info.image_shape)
+            if net == "mlp" and config.channels != DEFAULT_CHANNELS:
                 raise ConfigError("--channels only applies with --net conv (got mlp); drop "
                                   "--channels or set --net conv")
             for need in cls.needs:

@@ -20,7 +20,7 @@ import torch
 
 from pyro_vaes.figures import save_image_grid, swap_grid
 from pyro_vaes.inference.bhattacharyya import pairwise_bhattacharyya
-from pyro_vaes.interventions import InterventionOptions, register
+from pyro_vaes.interventions import InterventionOptions, random_positions, register
 from pyro_vaes.labels import label_index
 from pyro_vaes.models.parted.plots import save_prior_components
 from pyro_vaes.naming import file_label
@@ -100,7 +100,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     dataset = getattr(run.splits, options.split)
     n = min(options.num_images, len(dataset))
     generator = torch.Generator().manual_seed(options.seed)
-    idx = torch.randperm(len(dataset), generator=generator)[:n]
+    idx = random_positions(len(dataset), n, generator)
     x = dataset.pixels(idx).to(run.device)
     codes = model.encode(x)
     swapped = model.decode(codes["z"].unsqueeze(1), codes["u"].unsqueeze(0))  # (i, j)
