@@ -1,8 +1,9 @@
 """What every model in the library shares.
 
 A model is one ``nn.Module`` holding all of its parameters, with a Pyro
-``model(...)`` and ``guide(...)`` method. Its class attributes say which
-priors, guides, likelihoods and ELBOs it accepts, how its data must be
+``model(...)`` and ``guide(...)`` method, and a config dataclass holding exactly
+the options it takes. Its class attributes say which likelihoods and ELBOs it
+accepts, how its data must be
 batched (``plan``) and which plate indexes the data (``data_plate``).
 
 What a model may add to the shared training and evaluation is declared on
