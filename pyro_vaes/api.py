@@ -228,8 +228,7 @@ def _early_model_check(model_name: str, model_options: dict[str, Any]) -> None:
 
 def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | None = None,
           train_config: TrainConfig | None = None, resume: bool = False,
-          tensorboard: bool = False, progress: bool = False, figures: bool = True,
-          plan_options: dict[str, Any] | None = None) -> Run:
+          tensorboard: bool = False, progress: bool = False, figures: bool = True) -> Run:
     """Train a model and write its run directory (or continue one with ``resume``).
 
     Everything is validated (options, output directory, data, model) before any file is
@@ -245,14 +244,12 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
                      if k != "epochs" and v != defaults[k]}
         return resume_run(out, model_name, epochs=train_config.epochs,
                           options={**(model_options or {}), **requested},
-                          tensorboard=tensorboard, progress=progress, figures=figures,
-                          plan_options=plan_options)
+                          tensorboard=tensorboard, progress=progress, figures=figures)
     validate(train_config)
     _early_model_check(model_name, dict(model_options or {}))
     RunDirectory.check_new(out)
     return _train(model_name, Path(out), dict(model_options or {}), train_config,
-                  tensorboard=tensorboard, progress=progress, figures=figures,
-                  plan_options=plan_options)
+                  tensorboard=tensorboard, progress=progress, figures=figures)
 
 
 def _merge_requested(saved_train: TrainConfig, saved_model: dict[str, Any], model_name: str,
@@ -294,8 +291,7 @@ def _merge_requested(saved_train: TrainConfig, saved_model: dict[str, Any], mode
 
 def resume_run(out: str | Path, model_name: str | None = None, *, epochs: int | None = None,
                options: dict[str, Any] | None = None, tensorboard: bool = False,
-               progress: bool = False, figures: bool = True,
-               plan_options: dict[str, Any] | None = None) -> Run:
+               progress: bool = False, figures: bool = True) -> Run:
     """Continue the run in ``out`` from its checkpoint (mid-epoch checkpoints included).
 
     ``epochs``: the total to reach (default: the run's own). ``options``: option values
@@ -313,7 +309,7 @@ def resume_run(out: str | Path, model_name: str | None = None, *, epochs: int | 
     options = dict(options or {})
     if root.is_dir() and not directory.checkpoint.exists() and directory.is_unstarted():
         return _restart_unstarted(directory, model_name, epochs, options, tensorboard=tensorboard,
-                                  progress=progress, figures=figures, plan_options=plan_options)
+                                  progress=progress, figures=figures)
     directory = RunDirectory.open(root)
     checkpoint = load_checkpoint(directory.checkpoint)
     saved = checkpoint["config"]
@@ -347,8 +343,7 @@ def resume_run(out: str | Path, model_name: str | None = None, *, epochs: int | 
     return _train(model_name, root, dict(saved["model_config"]), train_config,
                   checkpoint=checkpoint, changes=history,
                   restart_schedule=bool({"lr", "lr_schedule", "lr_decay"} & set(changes)),
-                  tensorboard=tensorboard, progress=progress, figures=figures,
-                  plan_options=plan_options)
+                  tensorboard=tensorboard, progress=progress, figures=figures)
 
 
 def _restart_unstarted(directory: RunDirectory, model_name: str | None, epochs: int | None,
@@ -387,8 +382,7 @@ def _restart_unstarted(directory: RunDirectory, model_name: str | None, epochs: 
 def _train(model_name: str, root: Path, model_options: dict[str, Any], train_config: TrainConfig,
            *, checkpoint: dict[str, Any] | None = None,
            changes: list[dict[str, Any]] | None = None, restart_schedule: bool = False,
-           tensorboard: bool, progress: bool, figures: bool,
-           plan_options: dict[str, Any] | None) -> Run:
+           tensorboard: bool, progress: bool, figures: bool) -> Run:
     """Build everything, then (and only then) write: lock, checkpoint, config.json, epochs."""
     device = resolve_device(train_config.device)
     context = DistributedContext.from_environment()
@@ -408,8 +402,7 @@ def _train(model_name: str, root: Path, model_options: dict[str, Any], train_con
     run = Run(directory, model, model_name, train_config, _splits=splits,
               changes=list(changes or []))
     try:
-        trainer = Trainer(model, splits, train_config, progress=progress and context.is_main,
-                          plan_options=plan_options)
+        trainer = Trainer(model, splits, train_config, progress=progress and context.is_main)
     except (MemoryError, RuntimeError) as error:
         if not _is_out_of_memory(error):
             raise

@@ -28,6 +28,15 @@ def tile(images: torch.Tensor, nrow: int) -> torch.Tensor:
     return canvas.permute(1, 2, 0)
 
 
+def swap_grid(rows: torch.Tensor, columns: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
+    """The images of a swap figure, row by row: a blank corner and the ``columns`` (m, C, H, W)
+    on top, then each of the ``rows`` (n, C, H, W) followed by its ``cells`` (n, m, C, H, W),
+    cell (i, j) mixing row image i with column image j; ``nrow`` is m + 1."""
+    top = torch.cat([torch.ones_like(columns[:1]), columns])
+    body = torch.cat([rows.unsqueeze(1), cells], 1).flatten(0, 1)
+    return torch.cat([top, body])
+
+
 def save_image_grid(images: torch.Tensor, path: str | Path, *, nrow: int,
                     title: str | None = None, row_labels: Sequence[str] | None = None,
                     col_labels: Sequence[str] | None = None, xlabel: str | None = None,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from pyro_vaes.errors import ConfigError
 
 KINDS = ("traverse", "generate", "swap", "flip", "interpolate")
@@ -62,3 +64,18 @@ def intervention(model: str, kind: str) -> Intervention:
         valid = ", ".join(supported(model)) or "none"
         raise ConfigError(f"model '{model}' has no '{kind}' intervention; it supports: "
                           f"{valid}") from None
+
+
+def random_positions(length: int, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` distinct positions of ``length`` drawn uniformly (all when fewer), in drawn
+    order."""
+    return torch.randperm(length, generator=generator)[:count]
+
+
+def first_images(run: Any, options: InterventionOptions) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``num_images`` images of the split and their labels (read by the model's
+    ``label_space``), on the run's device."""
+    dataset = getattr(run.splits, options.split)
+    idx = torch.arange(min(options.num_images, len(dataset)))
+    labels = run.model.label_space.of(dataset)
+    return dataset.pixels(idx).to(run.device), labels[idx].to(run.device)

@@ -36,10 +36,24 @@ def _train_fields_for(plan: str):
     return include
 
 
+def _narrowed(params: list[click.Option], cls: Any) -> list[click.Option]:
+    """The training options with choices offering only the values this model accepts; an
+    option left with one value (nothing to choose) is dropped."""
+    accepted = cls.train_choices()
+    out = []
+    for param in params:
+        values = accepted.get(param.name or "")
+        if values is None:
+            out.append(param)
+        elif len(values) > 1:
+            param.type = click.Choice(list(values))
+            out.append(param)
+    return out
+
+
 def make_train_command(name: str) -> click.Command:
     """The `train NAME` command, its options generated from the model's config classes."""
     cls = MODELS[name]
-    plan_cls = getattr(cls, "plan_config_class", None)
 
     def callback(**values: Any) -> None:
         out = values.pop("out") or _default_out(name)
@@ -48,19 +62,16 @@ def make_train_command(name: str) -> click.Command:
         progress = values.pop("progress")
         if progress is None:
             progress = sys.stderr.isatty()
-        plan_options = pick(plan_cls, values) if plan_cls else None
         if resume:
             given = _given_on_command_line(values)
             epochs = given.pop("epochs", None)
             run = api.resume_run(out, name, epochs=epochs, options=given,
-                                 tensorboard=tensorboard, progress=progress,
-                                 plan_options=plan_options)
+                                 tensorboard=tensorboard, progress=progress)
         else:
             train_config = TrainConfig(**pick(TrainConfig, values))
             model_options = pick(cls.config_class, values)
             run = api.train(name, out, model_options=model_options, train_config=train_config,
-                            tensorboard=tensorboard, progress=progress,
-                            plan_options=plan_options)
+                            tensorboard=tensorboard, progress=progress)
         if not DistributedContext.from_environment().is_main:
             return
         last = run.history[-1]
@@ -84,10 +95,8 @@ def make_train_command(name: str) -> click.Command:
         click.Option(["--progress/--no-progress"], default=None,
                      help="show a progress bar  [default: when stderr is a terminal]"),
     ]
-    params += field_options(TrainConfig, include=_train_fields_for(cls.plan))
+    params += _narrowed(field_options(TrainConfig, include=_train_fields_for(cls.plan)), cls)
     params += field_options(cls.config_class)
-    if plan_cls is not None:
-        params += field_options(plan_cls)
     return click.Command(name, callback=callback, params=params,
                          help=f"Train {cls.description}.",
                          short_help=cls.description)

@@ -227,7 +227,7 @@ def test_member_images_carry_their_group_label(digits):
     ({"holdout_classes": "3,12"}, "--holdout-classes '12'"),
     ({"content_dim": 10}, "--content-dim 10"),
     ({"group_size": 8, "max_group_size": 4}, "--max-group-size 4"),
-    ({"prior": "mixture"}, "does not take prior 'mixture'"),
+    ({"prior": "mixture"}, "has no option --prior"),
 ])
 def test_bad_options_are_refused_in_one_line(digits, options, words):
     with pytest.raises(ConfigError) as error:

@@ -100,7 +100,7 @@ def analyse_latents(model: torch.nn.Module, dataset: Any, *, limit: int | None =
     reports = {name: mutual_information_report(site.loc.double(), site.scale.double(),
                                                num_samples=num_samples, generator=generator)
                for name, site in sites.items()}
-    kind = getattr(model, "label_kind", None)
+    kind = model.label_kind
     labels = None
     if kind is not None:
         labels = dataset.attributes if kind == "attributes" else dataset.targets

@@ -41,7 +41,7 @@ class MeasureRequest:
 
 def measure_groups(model: Any) -> tuple[str, ...]:
     """Every group ``evaluate`` can compute for ``model``, ``likelihood`` first."""
-    return (LIKELIHOOD, *getattr(model, "measure_groups", ()))
+    return (LIKELIHOOD, *model.measure_groups)
 
 
 def parse_measures(model: Any, text: str | Iterable[str] | None) -> frozenset[str] | None:

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from pyro_vaes.errors import ConfigError, DataError
+from pyro_vaes.process import torch_threads
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 # Elements of one (rows x N) float64 log-density block: 2**17 = 1 MiB, about half an L2.
@@ -85,12 +86,8 @@ def _blocked_sums(zc: Tensor, coef: Tensor, chunk: int) -> Tensor:
         for task in tasks:
             run(task)
         return sums
-    torch.set_num_threads(1)
-    try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(run, tasks))
-    finally:
-        torch.set_num_threads(workers)
+    with torch_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, tasks))
     return sums
 
 

@@ -13,24 +13,13 @@ from typing import Any
 
 import torch
 from pyro import poutine
-from pyro.infer import ELBO, Trace_ELBO, TraceEnum_ELBO, TraceMeanField_ELBO
+from pyro.infer import ELBO, TraceEnum_ELBO
 from torch import nn
 
 from pyro_vaes.errors import ConfigError
+from pyro_vaes.inference.elbo_classes import ELBO_CLASSES, ELBO_DESCRIPTIONS, sample_instead
 from pyro_vaes.inference.host_reads import no_host_reads, reads_cost_a_sync
 from pyro_vaes.inference.jit import JitELBO
-
-ELBO_CLASSES: dict[str, type[ELBO]] = {
-    "trace": Trace_ELBO,
-    "meanfield": TraceMeanField_ELBO,
-    "enum": TraceEnum_ELBO,
-}
-
-ELBO_DESCRIPTIONS = {
-    "trace": "Trace_ELBO: Monte Carlo for every term (score function for discrete sites)",
-    "meanfield": "TraceMeanField_ELBO: analytic KL where a closed form exists",
-    "enum": "TraceEnum_ELBO: discrete sites marked for enumeration are summed exactly",
-}
 
 
 def make_elbo(name: str, *, num_particles: int = 1, max_plate_nesting: int = 1,
@@ -47,11 +36,6 @@ def make_elbo(name: str, *, num_particles: int = 1, max_plate_nesting: int = 1,
     if jit:
         return JitELBO(name, **options)
     return ELBO_CLASSES[name](**options)
-
-
-def sample_instead(msg: dict) -> dict:
-    """``poutine.infer_config`` rule: sample the sites marked for enumeration."""
-    return {"enumerate": None} if msg["infer"].get("enumerate") else {}
 
 
 def negative_elbo(elbo: ELBO, model: Callable[..., Any], guide: Callable[..., Any],
@@ -95,3 +79,7 @@ class SVIObjective(nn.Module):
 
     def forward(self, batch: Any) -> torch.Tensor:
         return self.model.loss(self.elbo, batch)
+
+
+__all__ = ["ELBO_CLASSES", "ELBO_DESCRIPTIONS", "SVIObjective", "make_elbo", "negative_elbo",
+           "sample_instead"]

@@ -37,6 +37,8 @@ from pyro.infer import ELBO, JitTrace_ELBO, JitTraceEnum_ELBO, JitTraceMeanField
 from pyro.poutine.messenger import Messenger
 from torch import nn
 
+from pyro_vaes.inference.elbo_classes import ELBO_CLASSES, sample_instead
+
 
 class _JitTraceELBO(JitTrace_ELBO):
     """JitTrace_ELBO whose ``differentiable_loss`` has the gradient of the surrogate only.
@@ -127,7 +129,6 @@ class _Compiled:
 
     def __init__(self, elbo: ELBO, model: Callable[..., Any], guide: Callable[..., Any],
                  module: nn.Module | None, enumerates: bool) -> None:
-        from pyro_vaes.inference.elbo import sample_instead
 
         self.elbo = elbo
         self.module = module
@@ -166,7 +167,6 @@ class JitELBO(ELBO):
 
     def __init__(self, name: str, **options: Any) -> None:
         super().__init__(**options)
-        from pyro_vaes.inference.elbo import ELBO_CLASSES
 
         self.name = name
         self.options = options

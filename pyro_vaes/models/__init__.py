@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyro_vaes.config import from_dict, validate
+from pyro_vaes.config import from_dict, option_name, validate
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel, ModelConfig
 from pyro_vaes.models.ccvae import CCVAE
@@ -44,7 +44,8 @@ def build_model(name: str, data_info: DataInfo, config: Any = None, *, elbo: str
         config = from_dict(cls.config_class, config)
     for key, value in options.items():
         if not hasattr(config, key):
-            raise ConfigError(f"model '{name}' has no option '{key}'")
+            raise ConfigError(f"model '{name}' has no option {option_name(key)}; see "
+                              f"`pyro-vaes train {name} --help`")
         setattr(config, key, value)
     validate(config)
     cls.check_compatible(config, elbo, data_info)

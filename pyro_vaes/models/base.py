@@ -1,9 +1,27 @@
 """What every model in the library shares.
 
 A model is one ``nn.Module`` holding all of its parameters, with a Pyro
-``model(...)`` and ``guide(...)`` method. Its class attributes say which
-priors, guides, likelihoods and ELBOs it accepts, how its data must be
+``model(...)`` and ``guide(...)`` method, and a config dataclass holding exactly
+the options it takes. Its class attributes say which likelihoods and ELBOs it
+accepts, how its data must be
 batched (``plan``) and which plate indexes the data (``data_plate``).
+
+What a model may add to the shared training and evaluation is declared on
+:class:`LatentVariableModel` as typed hooks with defaults that do nothing; the
+trainer, the plans and the API call them on every model (never ``getattr``):
+
+========================  ===============================================================
+``label_kind``            labels the plans attach: ``"targets"``, ``"attributes"`` or None
+``predicts_labels``       True when :meth:`predict` is defined (logs ``val_accuracy``)
+``measure_groups``        names of the groups :meth:`measures` computes (``--measures``)
+``measures``              the model's own evaluation figures
+``interventions``         the intervention kinds registered for the model (``intervene``)
+``observe_labelled``      learn from the labelled subset before each epoch (CCVAE's p(y))
+``on_epoch_start``        per-epoch schedules (the class-related model's attention slope)
+``holdout_groups``        group labels left out of training (the grouped plan)
+``ddp_unused_parameters`` DDP must look for parameters a step leaves unused
+``check_jit``             refuse a configuration the compiled loss cannot run
+========================  ===============================================================
 """
 
 from __future__ import annotations
@@ -17,14 +35,15 @@ import torch
 from torch import nn
 
 from pyro_vaes.config import ELBOS, option
+from pyro_vaes.data.info import DataInfo
 from pyro_vaes.errors import ConfigError
-from pyro_vaes.guides import GUIDES
 from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.inference.importance import (
     chunked_log_importance_weights,
     elbo_and_log_likelihood,
     samples_per_pass,
 )
+from pyro_vaes.interventions import supported as registered_interventions
 from pyro_vaes.likelihoods import LIKELIHOODS
 from pyro_vaes.nets import (
     DEFAULT_CHANNELS,
@@ -34,54 +53,18 @@ from pyro_vaes.nets import (
     make_decoder,
     make_encoder,
 )
-from pyro_vaes.priors import PRIORS
-
-
-@dataclass
-class DataInfo:
-    """What a model needs to know about its data to be built (kept in checkpoints)."""
-
-    image_shape: tuple[int, int, int]
-    num_classes: int | None = None
-    class_names: list[str] | None = None
-    attribute_names: list[str] | None = None
-    factor_names: list[str] | None = None
-    factor_sizes: list[int] | None = None
-    label_frequencies: list[float] | None = None
-
-    @classmethod
-    def from_splits(cls, splits: Any) -> DataInfo:
-        """Read the fields off a :class:`pyro_vaes.data.DataSplits`."""
-        return cls(
-            image_shape=tuple(int(s) for s in splits.image_shape),
-            num_classes=splits.num_classes,
-            class_names=splits.class_names,
-            attribute_names=splits.attribute_names,
-            factor_names=getattr(splits, "factor_names", None),
-            factor_sizes=getattr(splits, "factor_sizes", None),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        out = asdict(self)
-        out["image_shape"] = list(self.image_shape)
-        return out
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> DataInfo:
-        """Inverse of :meth:`to_dict`."""
-        values = dict(values)
-        values["image_shape"] = tuple(values["image_shape"])
-        return cls(**values)
 
 
 @dataclass
 class ModelConfig:
-    """Options every model takes: latent size, the swappable pieces, the nets and their widths."""
+    """Options every model takes: latent size, likelihood, the nets and their widths.
+
+    A model's own config class adds the options only it takes (the VAE's prior and guide
+    families, M2's auxiliary weight, ...), so ``pyro-vaes train MODEL --help`` lists exactly
+    the options that change that model.
+    """
 
     latent_dim: int = option(10, "dimension of the latent z", min=1)
-    prior: str = option("normal", "prior p(z)", choices=tuple(PRIORS))
-    guide: str = option("diagonal", "guide family q(z | x)", choices=tuple(GUIDES))
     likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
     net: str | None = option(None, "encoder and decoder: mlp (fully connected) or conv "
                                    "(convolutional); default: conv where the image side is "
@@ -91,12 +74,6 @@ class ModelConfig:
     channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "
                                              "(doubled for the second half of the layers)",
                            min=1)
-    mixture_components: int = option(10, "components of the mixture prior", min=1,
-                                     applies={"prior": ("mixture",)})
-    guide_rank: int = option(2, "rank of the low-rank guide", min=1,
-                             applies={"guide": ("lowrank",)})
-    flow_layers: int = option(2, "number of flows of the flow guide", min=1, max=64,
-                              applies={"guide": ("flow",)})
 
 
 @dataclass
@@ -132,8 +109,6 @@ class LatentVariableModel(nn.Module):
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     config_class: ClassVar[type] = ModelConfig
-    supported_priors: ClassVar[tuple[str, ...]] = tuple(PRIORS)
-    supported_guides: ClassVar[tuple[str, ...]] = tuple(GUIDES)
     supported_likelihoods: ClassVar[tuple[str, ...]] = tuple(LIKELIHOODS)
     supported_elbos: ClassVar[tuple[str, ...]] = ELBOS
     default_elbo: ClassVar[str] = "trace"
@@ -141,11 +116,25 @@ class LatentVariableModel(nn.Module):
     data_plate: ClassVar[str] = "data"
     plan: ClassVar[str] = "unsupervised"
     needs: ClassVar[tuple[str, ...]] = ()
-    measure_groups: ClassVar[tuple[str, ...]] = ()   # evaluate --measures names (model.measures)
+
+    # -- hooks (see the module docstring); the defaults add nothing ------------------------
+    label_kind: str | None = None
+    """Labels the training plans attach to a batch: ``"targets"`` (class indices),
+    ``"attributes"`` (binary attributes) or None (class targets where the data has them)."""
+    predicts_labels: ClassVar[bool] = False
+    """True for models that define :meth:`predict`: validation logs ``val_accuracy`` and early
+    stopping follows it by default."""
+    measure_groups: ClassVar[tuple[str, ...]] = ()
+    """The groups of figures :meth:`measures` computes, as ``evaluate --measures`` names them."""
+    ddp_unused_parameters: ClassVar[bool] = False
+    """True when a step may leave some parameters without a gradient, so that
+    DistributedDataParallel must look for them (``find_unused_parameters``)."""
+    holdout_groups: tuple[int, ...] = ()
+    """Values of the grouping label left out of training (models trained by the grouped plan)."""
 
     def __init__(self, config: Any, data_info: DataInfo) -> None:
         super().__init__()
-        if getattr(config, "net", "") is None:  # record the net the default chose
+        if config.net is None:  # record the net the default chose
             config = dataclasses.replace(config, net=default_net(data_info.image_shape))
         self.config = config
         self.data_info = data_info
@@ -166,24 +155,17 @@ class LatentVariableModel(nn.Module):
     def check_compatible(cls, config: Any, elbo: str | None = None,
                          data_info: DataInfo | None = None) -> None:
         """Refuse a combination this model cannot run, listing the valid ones."""
-        checks = [("prior", config.prior, cls.supported_priors),
-                  ("guide", config.guide, cls.supported_guides),
-                  ("likelihood", config.likelihood, cls.supported_likelihoods)]
+        checks = [("likelihood", config.likelihood, cls.supported_likelihoods)]
         if elbo is not None:
             checks.append(("elbo", elbo, cls.supported_elbos))
         for kind, value, valid in checks:
             if value not in valid:
                 raise ConfigError(f"model '{cls.name}' does not take {kind} '{value}'; "
                                   f"valid: {', '.join(valid)}")
-        if config.guide == "flow" and config.latent_dim < 2:
-            raise ConfigError("guide 'flow' needs --latent-dim of at least 2; "
-                              "use --guide diagonal for a 1-D latent")
         if data_info is not None:
-            net = getattr(config, "net", None)
-            check_net(net, data_info.image_shape)
-            net = net or default_net(data_info.image_shape)
-            channels = getattr(config, "channels", DEFAULT_CHANNELS)
-            if net == "mlp" and channels != DEFAULT_CHANNELS:
+            check_net(config.net, data_info.image_shape)
+            net = config.net or default_net(data_info.image_shape)
+            if net == "mlp" and config.channels != DEFAULT_CHANNELS:
                 raise ConfigError("--channels only applies with --net conv (got mlp); drop "
                                   "--channels or set --net conv")
             for need in cls.needs:
@@ -192,6 +174,40 @@ class LatentVariableModel(nn.Module):
                 if not have:
                     raise ConfigError(f"model '{cls.name}' needs {need} in its data set; "
                                       f"choose a labelled data set (see `pyro-vaes list`)")
+
+    @classmethod
+    def train_choices(cls) -> dict[str, tuple[str, ...]]:
+        """The values of the training options with choices that this model accepts."""
+        measures = ("val_elbo", "val_accuracy") if cls.predicts_labels else ("val_elbo",)
+        return {"elbo": cls.supported_elbos, "early_stop_on": measures}
+
+    @classmethod
+    def interventions(cls) -> list[str]:
+        """Hook: the intervention kinds registered for this model
+        (:func:`pyro_vaes.interventions.register`)."""
+        return registered_interventions(cls.name)
+
+    def check_jit(self) -> None:
+        """Hook: raise :class:`ConfigError` if the compiled loss (``--jit``) cannot run this
+        configuration."""
+
+    def observe_labelled(self, y: torch.Tensor) -> None:
+        """Hook: called by the semi-supervised plan at the start of every epoch with the labels
+        of the whole labelled subset (e.g. the CCVAE sets p(y) to their frequencies)."""
+
+    def on_epoch_start(self, epoch: int, epochs: int) -> None:
+        """Hook: called by the trainer before every epoch (0-based ``epoch`` of ``epochs``),
+        for schedules such as an annealed slope."""
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Hook: labels predicted for images x (only where ``predicts_labels``)."""
+        raise NotImplementedError(f"model '{self.name}' predicts no labels")
+
+    def measures(self, splits: Any, split: str, request: Any = None) -> dict[str, Any]:
+        """Hook: the model's own evaluation figures on ``split`` for the groups of
+        ``measure_groups`` a :class:`pyro_vaes.analysis.measure_request.MeasureRequest` asks
+        for (all of them when ``request`` is None)."""
+        return {}
 
     def model(self, *args: Any) -> None:  # pragma: no cover - abstract
         """The generative story; observed values come in as arguments."""

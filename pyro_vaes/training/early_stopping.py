@@ -19,12 +19,12 @@ from pyro_vaes.errors import ConfigError
 
 def default_measure(model: Any) -> str:
     """``val_accuracy`` for models that predict labels, ``val_elbo`` for the others."""
-    return "val_accuracy" if callable(getattr(model, "predict", None)) else "val_elbo"
+    return "val_accuracy" if model.predicts_labels else "val_elbo"
 
 
 def check_measure(measure: str, model: Any) -> None:
     """Refuse a measure the model does not log."""
-    if measure == "val_accuracy" and not callable(getattr(model, "predict", None)):
+    if measure == "val_accuracy" and not model.predicts_labels:
         raise ConfigError(f"--early-stop-on val_accuracy: model '{model.name}' predicts no "
                           f"labels; use --early-stop-on val_elbo")
 

@@ -29,7 +29,7 @@ import torch
 from pyro_vaes.data import index_batches, labelled_indices
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.models.base import Batch
-from pyro_vaes.training.grouped import GroupedPlan
+from pyro_vaes.models.mlvae.plan import GroupedPlan
 
 
 def labels_of(dataset: Any, kind: str | None) -> torch.Tensor | None:
@@ -50,7 +50,7 @@ class UnsupervisedPlan:
         self.splits = splits
         self.batch_size = batch_size
         self.device = device
-        self.label_kind = getattr(model, "label_kind", None)
+        self.label_kind = model.label_kind
 
     def _batch(self, dataset: Any, idx: torch.Tensor, labelled: bool = True) -> Batch:
         labels = labels_of(dataset, self.label_kind)
@@ -124,9 +124,8 @@ class SemiSupervisedPlan(UnsupervisedPlan):
 
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
         train = self.splits.train
-        observe = getattr(self.model, "observe_labelled", None)
-        if observe is not None:  # e.g. the CCVAE's p(y): label frequencies of the labelled subset
-            observe(labels_of(train, self.label_kind)[self.labelled])
+        # the model's hook, e.g. the CCVAE's p(y): label frequencies of the labelled subset
+        self.model.observe_labelled(labels_of(train, self.label_kind)[self.labelled])
         passes = 1 if self.labelled_batch_every is not None else self.labelled_repeats
         sup = [idx for _ in range(passes) for idx in self._shuffled(self.labelled, generator)]
         unsup = self._shuffled(self.unlabelled, generator)

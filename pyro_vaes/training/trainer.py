@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any, Protocol
 
-import pyro
 import torch
 from tqdm.auto import tqdm
 
@@ -44,6 +43,7 @@ from pyro_vaes.errors import ConfigError, TrainingDiverged
 from pyro_vaes.inference import SVIObjective, make_elbo
 from pyro_vaes.models.base import LatentVariableModel
 from pyro_vaes.nets.precision import autocast_nets, check_autocast
+from pyro_vaes.process import pyro_validation
 from pyro_vaes.training import faults
 from pyro_vaes.training.distributed import DistributedContext
 from pyro_vaes.training.early_stopping import EarlyStopping, check_measure, default_measure
@@ -144,7 +144,6 @@ class Trainer:
 
     def __init__(self, model: LatentVariableModel, splits: Any, config: TrainConfig, *,
                  callbacks: Iterable[Callback] = (), progress: bool = False,
-                 plan_options: dict[str, Any] | None = None,
                  checkpointer: Callable[[dict[str, Any], bool], None] | None = None) -> None:
         self.config = config
         self.distributed = DistributedContext.from_environment()
@@ -154,10 +153,8 @@ class Trainer:
         elbo_name = config.elbo or model.default_elbo
         model.check_compatible(model.config, elbo_name)
         check_autocast(config.autocast, self.device)
-        if config.jit and getattr(model.config, "guide", None) == "lowrank":
-            raise ConfigError("--jit with --guide lowrank: the compiled low-rank guide draws "
-                              "other noise than the eager one; use another --guide or leave "
-                              "--jit out")
+        if config.jit:
+            model.check_jit()
         self.elbo = make_elbo(elbo_name, num_particles=config.num_particles,
                               max_plate_nesting=model.max_plate_nesting, jit=config.jit)
         autocast_nets(model, config.autocast)
@@ -168,15 +165,14 @@ class Trainer:
             from torch.nn.parallel import DistributedDataParallel
 
             self.step_module = DistributedDataParallel(
-                self.objective, find_unused_parameters=getattr(model, "ddp_unused_parameters",
-                                                               False))
+                self.objective, find_unused_parameters=model.ddp_unused_parameters)
             torch.manual_seed(config.seed + self.distributed.rank)
         self.plan = PLANS[model.plan](model, splits, batch_size=config.batch_size,
                                       device=self.device, labels=config.labels,
                                       labelled_fraction=config.labelled_fraction,
                                       labelled_repeats=config.labelled_repeats,
                                       labelled_batch_every=config.labelled_batch_every,
-                                      seed=config.seed, **(plan_options or {}))
+                                      seed=config.seed)
         if self.device.type != "cpu":  # the images live on the device: no copy per batch
             self.plan.splits = splits.to(self.device)
         self.optimizer = make_optimizer(self.objective.parameters(), config.lr, self.device)
@@ -299,8 +295,7 @@ class Trainer:
         A fresh trainer first writes a checkpoint of the untrained state, so that the run
         can be resumed from its very first step.
         """
-        pyro.enable_validation(False)
-        with warnings.catch_warnings():
+        with pyro_validation(False), warnings.catch_warnings():
             # a NaN loss ends training with one line (check_finite), not Pyro's warnings
             warnings.filterwarnings("ignore", message="Encountered NaN", category=UserWarning)
             return self._fit()
@@ -310,9 +305,7 @@ class Trainer:
             self.save_checkpoint()
         progress = EpochProgress(self.config.epochs, self.epoch, enabled=self.progress)
         while self.epoch < self.config.epochs and not self.early_stopping.stopped:
-            on_epoch_start = getattr(self.model, "on_epoch_start", None)
-            if callable(on_epoch_start):  # optional model hook, e.g. an annealing schedule
-                on_epoch_start(self.epoch, self.config.epochs)
+            self.model.on_epoch_start(self.epoch, self.config.epochs)  # hook: schedules
             train_loss = self.train_epoch()
             record = {"epoch": self.epoch + 1, "train_loss": train_loss, **self.validate("val"),
                       "lr": self.optimizer.param_groups[0]["lr"], "seconds": self._seconds}

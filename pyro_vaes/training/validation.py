@@ -72,15 +72,14 @@ def validation_record(model: Any, elbo: Any, batches: Iterable[Batch]) -> dict[s
     ``val_accuracy``, each a mean over the batches' data points."""
     sums: dict[str, float] = {}
     count, hits, predictions = 0, 0.0, 0
-    predict = getattr(model, "predict", None)
     for batch in batches:
         sums["val_elbo"] = sums.get("val_elbo", 0.0) + float(elbo_per_point(model, elbo, batch)
                                                              ) * batch.size
         for name, value in model.objective_terms(elbo, batch).items():
             sums[f"val_{name}"] = sums.get(f"val_{name}", 0.0) + float(value) * batch.size
         count += batch.size
-        if callable(predict) and batch.y is not None:
-            h, n = label_hits(predict(batch.x), batch.y)
+        if model.predicts_labels and batch.y is not None:
+            h, n = label_hits(model.predict(batch.x), batch.y)
             hits, predictions = hits + h, predictions + n
     record = {key: value / max(count, 1) for key, value in sums.items()}
     if predictions:

@@ -7,27 +7,14 @@ mean image and writes a PNG grid with labelled axes.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from pyro_vaes.figures import save_image_grid
-from pyro_vaes.interventions import InterventionOptions, register
-
-
-def file_label(name: str) -> str:
-    """A label name made safe for a file name ("T-shirt/top" -> "T-shirt_top")."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "label"
-
-
-def first_images(run: Any, options: InterventionOptions) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``num_images`` images of the split and their labels, on the run's device."""
-    dataset = getattr(run.splits, options.split)
-    idx = torch.arange(min(options.num_images, len(dataset)))
-    labels = run.model.label_space.of(dataset)
-    return dataset.pixels(idx).to(run.device), labels[idx].to(run.device)
+from pyro_vaes.figures import save_image_grid, swap_grid
+from pyro_vaes.interventions import InterventionOptions, first_images, register
+from pyro_vaes.naming import file_label
 
 
 # -- the latent manipulations (pure functions of the model) -------------------------------
@@ -61,12 +48,6 @@ def flip_characteristics(model: Any, z_c: torch.Tensor, y: torch.Tensor,
     new = space.indicators(space.site_value(target))
     fresh = model.conditional_prior(new).sample()
     return torch.where(old != new, fresh, z_c)
-
-
-def other_classes(y: torch.Tensor, num_classes: int, generator: torch.Generator) -> torch.Tensor:
-    """A uniformly drawn class different from each y."""
-    shift = torch.randint(1, num_classes, y.shape, generator=generator).to(y.device)
-    return (y + shift) % num_classes
 
 
 # -- the commands ------------------------------------------------------------------------
@@ -161,10 +142,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     n = x.shape[0]
     cells = model.decode(loc_c.unsqueeze(1).expand(-1, n, -1),
                          loc_s.unsqueeze(0).expand(n, -1, -1))          # (n, n, C, H, W)
-    blank = torch.ones_like(x[:1])
-    top = torch.cat([blank, x]).unsqueeze(0)                               # (1, n+1, ...)
-    body = torch.cat([x.unsqueeze(1), cells], 1)                           # (n, n+1, ...)
-    images = torch.cat([top, body]).flatten(0, 1)
+    images = swap_grid(x, x, cells)
     return [save_image_grid(images, out_dir / "swap.png", nrow=n + 1,
                             title="ccvae: characteristics z_c from the row image, "
                                   "style z_s from the column image",

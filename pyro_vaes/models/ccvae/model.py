@@ -39,11 +39,11 @@ from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
+from pyro_vaes.labels import LabelSpace
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.ccvae.components import ConditionalPrior, DiagonalClassifier
 from pyro_vaes.models.ccvae.config import CCVAEConfig
-from pyro_vaes.models.ccvae.labels import LabelSpace
 from pyro_vaes.models.ccvae.objective import supervised_bound
 
 ENUMERATE = {"enumerate": "parallel"}
@@ -69,12 +69,11 @@ class CCVAE(LatentVariableModel):
     description = ("CCVAE: characteristic latents z_c per label, style z_s, p(z_c | y), "
                    "diagonal q(y | z_c) (semi-supervised)")
     config_class = CCVAEConfig
-    supported_priors = ("normal",)
-    supported_guides = ("diagonal",)
     supported_elbos = ("enum", "trace")
     default_elbo = "enum"
     max_plate_nesting = 2
     plan = "semi-supervised"
+    predicts_labels = True
     measure_groups = ("accuracy", "leakage", "interventions", "diversity")
 
     def __init__(self, config: CCVAEConfig, data_info: DataInfo, *,

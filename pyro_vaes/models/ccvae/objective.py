@@ -33,13 +33,10 @@ Where gradients may flow through w is the option ``weight_detach``:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from pyro import poutine
-
-if TYPE_CHECKING:
-    from pyro_vaes.models.ccvae.model import CCVAE
 
 
 def _per_datum(trace: poutine.Trace, *names: str) -> torch.Tensor:
@@ -54,14 +51,15 @@ class SupervisedTerms(NamedTuple):
     weight: torch.Tensor
 
 
-def supervised_bound(model: CCVAE, x: torch.Tensor, y: torch.Tensor, *,
+def supervised_bound(model: Any, x: torch.Tensor, y: torch.Tensor, *,
                      k_samples: int | None = None,
                      weight_detach: str | None = None) -> torch.Tensor:
-    """L(x, y) per image, (B,); options default to the model's config."""
+    """L(x, y) per image, (B,), of a CCVAE ``model`` (typed loosely: the model imports this
+    module, never the other way round); options default to the model's config."""
     return supervised_terms(model, x, y, k_samples=k_samples, weight_detach=weight_detach).bound
 
 
-def supervised_terms(model: CCVAE, x: torch.Tensor, y: torch.Tensor, *,
+def supervised_terms(model: Any, x: torch.Tensor, y: torch.Tensor, *,
                      k_samples: int | None = None,
                      weight_detach: str | None = None) -> SupervisedTerms:
     """L(x, y) and w = q(y|z_c) / q(y|x) per image; options default to the model's config."""

@@ -11,9 +11,8 @@ from typing import Any
 
 import torch
 
-from pyro_vaes.figures import save_image_grid
-from pyro_vaes.interventions import InterventionOptions, register
-from pyro_vaes.models.ccvae.interventions import first_images
+from pyro_vaes.figures import save_image_grid, swap_grid
+from pyro_vaes.interventions import InterventionOptions, first_images, register
 
 
 @register("m2", "traverse")
@@ -67,10 +66,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     z = model.encode(x, y)
     n = x.shape[0]
     cells = model.decode(z.unsqueeze(0).expand(n, -1, -1), y.unsqueeze(1).expand(-1, n))
-    blank = torch.ones_like(x[:1])
-    top = torch.cat([blank, x]).unsqueeze(0)
-    body = torch.cat([x.unsqueeze(1), cells], 1)
-    images = torch.cat([top, body]).flatten(0, 1)
+    images = swap_grid(x, x, cells)
     return [save_image_grid(images, out_dir / "swap.png", nrow=n + 1,
                             title="m2: class y from the row image, style z from the column image",
                             row_labels=["z source"] + [f"y of test {i}" for i in range(n)],

@@ -18,16 +18,16 @@ from typing import Any
 import torch
 
 from pyro_vaes.analysis.image_classifier import label_accuracy, train_image_classifier
-from pyro_vaes.analysis.measure_request import MeasureRequest, with_image_counts
-from pyro_vaes.analysis.probes import encode_dataset
-from pyro_vaes.models.ccvae.interventions import other_classes
-from pyro_vaes.models.ccvae.measures import (
+from pyro_vaes.analysis.label_measures import (
     DIVERSITY_SAMPLES,
     accuracies,
     decode_in_batches,
     leakage,
     mean_pairwise_distance,
 )
+from pyro_vaes.analysis.measure_request import MeasureRequest, with_image_counts
+from pyro_vaes.analysis.probes import encode_dataset
+from pyro_vaes.labels import other_classes
 
 GROUPS = ("accuracy", "leakage", "interventions", "diversity")
 

@@ -31,9 +31,9 @@ from torch import nn
 from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
+from pyro_vaes.labels import LabelSpace
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
-from pyro_vaes.models.ccvae.labels import LabelSpace
 from pyro_vaes.models.m2.config import M2Config
 
 
@@ -50,12 +50,11 @@ class M2(LatentVariableModel):
     name = "m2"
     description = "M2 (Kingma et al.): y ~ Cat, z ~ N(0, I), x ~ p(x | y, z) (semi-supervised)"
     config_class = M2Config
-    supported_priors = ("normal",)
-    supported_guides = ("diagonal",)
     supported_elbos = ("enum", "trace")
     default_elbo = "enum"
     max_plate_nesting = 1
     plan = "semi-supervised"
+    predicts_labels = True
     measure_groups = ("accuracy", "leakage", "interventions", "diversity")
     needs = ("targets",)
     label_kind = "targets"

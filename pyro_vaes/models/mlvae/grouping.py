@@ -6,8 +6,9 @@ Checked against :class:`DataInfo` when the model is built, so that a bad
 
 from __future__ import annotations
 
+from pyro_vaes.data.info import DataInfo
 from pyro_vaes.errors import ConfigError
-from pyro_vaes.models.base import DataInfo
+from pyro_vaes.labels import label_index
 
 
 def group_keys(info: DataInfo) -> list[str]:
@@ -37,15 +38,9 @@ def parse_levels(text: str | None, by: str, info: DataInfo, option: str = "--hol
     if not text:
         return ()
     names = level_names(by, info)
-    levels = []
-    for token in (t.strip() for t in text.split(",")):
-        if token in names:
-            levels.append(names.index(token))
-        elif token.isdigit() and int(token) < len(names):
-            levels.append(int(token))
-        else:
-            raise ConfigError(f"{option} {token!r}: not a value of --group-by {by}; give "
-                              f"indices 0-{len(names) - 1} or names ({', '.join(names)})")
+    levels = [label_index(names, token.strip(), option=option, digits=True,
+                          what=f"a value of --group-by {by} (give indices 0-{len(names) - 1} "
+                               f"or names)") for token in text.split(",")]
     if len(set(levels)) >= len(names):
         raise ConfigError(f"{option} {text!r} leaves no {by} to train on; hold out fewer")
     return tuple(sorted(set(levels)))

@@ -21,15 +21,12 @@ import torch
 
 from pyro_vaes.data import group_ids
 from pyro_vaes.errors import ConfigError
-from pyro_vaes.figures import save_image_grid
-from pyro_vaes.interventions import InterventionOptions, register
+from pyro_vaes.figures import save_image_grid, swap_grid
+from pyro_vaes.interventions import InterventionOptions, random_positions, register
+from pyro_vaes.labels import label_index
 from pyro_vaes.models.mlvae.grouping import level_names
 
 MAX_GROUPS = 10
-
-
-def _pick(count: int, k: int, generator: torch.Generator) -> torch.Tensor:
-    return torch.randperm(count, generator=generator)[:k]
 
 
 def _levels(run: Any, options: InterventionOptions, default: list[int]) -> list[int]:
@@ -38,16 +35,8 @@ def _levels(run: Any, options: InterventionOptions, default: list[int]) -> list[
     names = level_names(model.config.group_by, model.data_info)
     if not options.labels:
         return default
-    levels = []
-    for label in options.labels:
-        if label in names:
-            levels.append(names.index(label))
-        elif label.isdigit() and int(label) < len(names):
-            levels.append(int(label))
-        else:
-            raise ConfigError(f"--label {label!r}: not a value of --group-by "
-                              f"{model.config.group_by}; choose from: {', '.join(names)}")
-    return levels
+    return [label_index(names, label, what=f"a value of --group-by {model.config.group_by}",
+                        digits=True) for label in options.labels]
 
 
 def _group_images(run: Any, level: int, k: int, generator: torch.Generator
@@ -61,7 +50,7 @@ def _group_images(run: Any, level: int, k: int, generator: torch.Generator
     if len(positions) == 0:
         name = level_names(model.config.group_by, model.data_info)[level]
         raise ConfigError(f"no {part} images of {name!r}; choose another --label")
-    chosen = positions[_pick(len(positions), k, generator)]
+    chosen = positions[random_positions(len(positions), k, generator)]
     return dataset.pixels(chosen).to(run.device), part
 
 
@@ -73,16 +62,13 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     test = run.splits.test
     generator = torch.Generator().manual_seed(options.seed)
     n = min(options.num_images, len(test))
-    pick = _pick(len(test), 2 * n, generator)
+    pick = random_positions(len(test), 2 * n, generator)
     style_x = test.pixels(pick[:n]).to(run.device)
     content_x = test.pixels(pick[n:2 * n] if len(pick) >= 2 * n else pick[:n]).to(run.device)
     s = model.representation(style_x)["s"]
     c = model.representation(content_x)["c"]
     cells = model.decode(c.unsqueeze(0), s.unsqueeze(1)).cpu()        # (rows, cols, C, H, W)
-    blank = torch.ones(1, *cells.shape[2:])
-    top = torch.cat([blank, content_x.cpu()])
-    rows = [torch.cat([style_x[r:r + 1].cpu(), cells[r]]) for r in range(n)]
-    grid = torch.cat([top, *rows])
+    grid = swap_grid(style_x.cpu(), content_x.cpu(), cells)
     names = level_names(model.config.group_by, model.data_info)
     ids = group_ids(test, model.config.group_by)
     path = save_image_grid(
@@ -144,7 +130,7 @@ def interpolate(run: Any, out_dir: Path, options: InterventionOptions) -> list[P
         contents.append(model.group_representation(x.unsqueeze(0), mask)[0])
     test = run.splits.test
     n = min(options.num_images, len(test))
-    style_x = test.pixels(_pick(len(test), n, generator)).to(run.device)
+    style_x = test.pixels(random_positions(len(test), n, generator)).to(run.device)
     s = model.representation(style_x)["s"]                                  # (n, Ds)
     t = torch.linspace(0, 1, options.steps, device=run.device).unsqueeze(-1)
     c = (1 - t) * contents[0] + t * contents[1]                             # (steps, Dc)

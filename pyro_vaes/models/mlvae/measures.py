@@ -27,7 +27,7 @@ import torch
 
 from pyro_vaes.analysis.measure_request import MeasureRequest, with_image_counts
 from pyro_vaes.analysis.probes import encode_dataset, linear_probe_accuracy, majority_rate
-from pyro_vaes.training.grouped import GroupedPlan
+from pyro_vaes.models.mlvae.plan import GroupedPlan
 
 GROUPS = ("probes", "accumulated_probe", "heldout")
 

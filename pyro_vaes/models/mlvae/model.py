@@ -49,8 +49,6 @@ class MLVAE(LatentVariableModel):
     description = ("ML-VAE: groups sharing a label (--group-by) share content c, "
                    "each member has its own style s")
     config_class = MLVAEConfig
-    supported_priors = ("normal",)
-    supported_guides = ("diagonal",)
     supported_elbos = ("meanfield", "trace")
     default_elbo = "meanfield"
     max_plate_nesting = 2

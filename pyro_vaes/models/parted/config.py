@@ -21,11 +21,6 @@ class PartedConfig(ModelConfig):
                                  "class-independent z the rest", min=2)
     class_dim: int = option(10, "dimensions of the class-related latent u (the "
                                 "class-independent z gets --latent-dim minus these)", min=1)
-    prior: str = option("mixture", "prior of u: the class-conditional Gaussian mixture, one "
-                                   "component per class (z's prior is N(0, I))",
-                        choices=("mixture",))
-    mixture_components: int | None = option(None, "components of the u mixture: always one per "
-                                                  "class, set from the data", cli=False)
     gamma_bc: float = option(30.0, "weight of the Bhattacharyya hinge penalty between the "
                                    "prior's components (0: off)", min=0.0)
     tau: float = option(0.15, "largest Bhattacharyya coefficient between two components that "

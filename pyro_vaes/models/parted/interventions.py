@@ -18,11 +18,12 @@ from typing import Any
 
 import torch
 
-from pyro_vaes.errors import ConfigError
-from pyro_vaes.figures import save_image_grid
+from pyro_vaes.figures import save_image_grid, swap_grid
 from pyro_vaes.inference.bhattacharyya import pairwise_bhattacharyya
-from pyro_vaes.interventions import InterventionOptions, register
+from pyro_vaes.interventions import InterventionOptions, random_positions, register
+from pyro_vaes.labels import label_index
 from pyro_vaes.models.parted.plots import save_prior_components
+from pyro_vaes.naming import file_label
 
 
 def class_names(model: Any) -> list[str]:
@@ -36,15 +37,7 @@ def chosen_classes(model: Any, labels: list[str]) -> list[int]:
     names = class_names(model)
     if not labels:
         return list(range(len(names)))
-    unknown = [label for label in labels if label not in names]
-    if unknown:
-        raise ConfigError(f"--label {unknown[0]!r} is not a class of this run; choose from: "
-                          f"{', '.join(names)}")
-    return [names.index(label) for label in labels]
-
-
-def _slug(name: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in name).strip("-").lower() or "class"
+    return [label_index(names, label, what="a class of this run") for label in labels]
 
 
 @register("parted", "traverse")
@@ -69,7 +62,8 @@ def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
         rows = [f"u{d + 1}" for d in range(du)] + [f"z{j + 1}" for j in range(dz)]
         cols = [f"{float(o):+.1f}" for o in offsets]
         written.append(save_image_grid(
-            images, out_dir / f"parted-traverse-{k}-{_slug(names[k])}.png", nrow=options.steps,
+            images, out_dir / f"parted-traverse-{k}-{file_label(names[k], 'class')}.png",
+            nrow=options.steps,
             row_labels=rows, col_labels=cols, ylabel="latent swept",
             xlabel="offset in prior standard deviations (u: of the class component; z: of N(0,1))",
             title=f"parted: traversals in class '{names[k]}' (others at mu_k, z = 0)"))
@@ -106,15 +100,11 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     dataset = getattr(run.splits, options.split)
     n = min(options.num_images, len(dataset))
     generator = torch.Generator().manual_seed(options.seed)
-    idx = torch.randperm(len(dataset), generator=generator)[:n]
+    idx = random_positions(len(dataset), n, generator)
     x = dataset.pixels(idx).to(run.device)
     codes = model.encode(x)
     swapped = model.decode(codes["z"].unsqueeze(1), codes["u"].unsqueeze(0))  # (i, j)
-    blank = torch.ones(1, *x.shape[1:], device=x.device)
-    rows = [torch.cat([blank, x])]
-    for i in range(n):
-        rows.append(torch.cat([x[i:i + 1], swapped[i]]))
-    images = torch.cat(rows)
+    images = swap_grid(x, x, swapped)
     predicted = [names[int(k)] for k in codes["c"]]
     return [save_image_grid(
         images, out_dir / "parted-swap.png", nrow=n + 1,

@@ -2,7 +2,6 @@
 
 Generative story (K classes, fixed class prior pi)::
 
-    penalty factor: -gamma_bc * B * sum_{i<j} max(0, BC(p_i, p_j) - tau)   (outside the plate)
     for n in plate("data", B):
         c_n ~ Categorical(pi)                        # observed where the image is labelled
         u_n ~ N(mu_{c_n}, diag sigma_{c_n}^2)        # class-related: the component c_n of the
@@ -19,9 +18,10 @@ Guide::
         u_n ~ N(head_u(h_n * a))                     # reads only the masked features
         z_n ~ N(head_z(h_n))                         # reads the unmasked features
 
-Loss per image: -ELBO / B (TraceEnum_ELBO, the penalty factor included)
-- alpha * mean log q(y | x) on labelled batches, plus the optional extras of
-:mod:`pyro_vaes.models.parted.objective`.
+Loss per image: -ELBO / B (TraceEnum_ELBO) - alpha * mean log q(y | x) on labelled
+batches + gamma_bc * sum_{i<j} max(0, BC(p_i, p_j) - tau) (the Bhattacharyya penalty
+between the prior's components, added once per batch where the loss is formed), plus the
+optional extras of :mod:`pyro_vaes.models.parted.objective`.
 """
 
 from __future__ import annotations
@@ -57,12 +57,11 @@ class PartedVAE(LatentVariableModel):
     description = ("class-related / class-independent VAE: class c, class-related u with a "
                    "per-class Gaussian prior, class-independent z (semi-supervised, --labels N)")
     config_class = PartedConfig
-    supported_priors = ("mixture",)
-    supported_guides = ("diagonal",)
     supported_elbos = ("enum",)
     default_elbo = "enum"
     max_plate_nesting = 1
     plan = "semi-supervised"
+    predicts_labels = True
     measure_groups = ("accuracy", "probes", "overlaps", "factors")
     needs = ("targets",)
     label_kind = "targets"
@@ -92,17 +91,12 @@ class PartedVAE(LatentVariableModel):
     @classmethod
     def check_compatible(cls, config: Any, elbo: str | None = None,
                          data_info: DataInfo | None = None) -> None:
-        """Also refuse an empty z and a mixture whose size is not the number of classes."""
+        """Also refuse an empty z."""
         super().check_compatible(config, elbo, data_info)
         if config.class_dim >= config.latent_dim:
             raise ConfigError(f"--class-dim {config.class_dim} leaves no class-independent "
                               f"dimension of --latent-dim {config.latent_dim}; make --latent-dim "
                               f"larger than --class-dim")
-        if data_info is not None and config.mixture_components is not None \
-                and config.mixture_components != data_info.num_classes:
-            raise ConfigError(f"mixture_components {config.mixture_components} must equal the "
-                              f"data's {data_info.num_classes} classes (one component per "
-                              f"class); leave it unset")
 
     # -- the pieces of the story ---------------------------------------------------------
     def class_prior(self) -> dist.Categorical:
@@ -152,11 +146,7 @@ class PartedVAE(LatentVariableModel):
 
     # -- the generative story and the guide ----------------------------------------------
     def model(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
-        """c ~ pi; u ~ N(mu_c, sigma_c); z ~ N(0, I); x ~ p(x | z, u); plus the BC penalty."""
-        if self.config.gamma_bc > 0:
-            # Weighted by B so that the per-image loss (divided by B) carries gamma_bc * hinge.
-            pyro.factor("bhattacharyya",
-                        -self.config.gamma_bc * x.shape[0] * self.bhattacharyya_penalty())
+        """c ~ pi; u ~ N(mu_c, sigma_c); z ~ N(0, I); x ~ p(x | z, u)."""
         with pyro.plate("data", x.shape[0]):
             c = pyro.sample("c", self.class_prior(), obs=y)
             u = pyro.sample("u", self.class_component(c))
@@ -195,7 +185,8 @@ class PartedVAE(LatentVariableModel):
     # -- the objective ---------------------------------------------------------------------
     def loss(self, elbo: Any, batch: Batch) -> torch.Tensor:
         """-ELBO / B - alpha * mean log q(y | x) (labelled batches, through
-        :meth:`guide_with_supervision`) + optional extras."""
+        :meth:`guide_with_supervision`) + gamma_bc * the Bhattacharyya hinge (a penalty on the
+        prior, once per batch) + optional extras."""
         x, y = self.site_args(batch)
         if self.training and torch.is_grad_enabled():
             self.steps += 1
@@ -203,6 +194,8 @@ class PartedVAE(LatentVariableModel):
         supervised = y is not None and config.alpha > 0
         guide = self.guide_with_supervision if supervised else self.guide
         loss = negative_elbo(elbo, self.model, guide, x, y) / batch.size
+        if config.gamma_bc > 0:
+            loss = loss + config.gamma_bc * self.bhattacharyya_penalty()
         if config.capacity_weight <= 0 and config.entropy_weight <= 0:
             return loss
         h = self.encoder(x)

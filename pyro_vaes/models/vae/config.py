@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyro_vaes.config import option
+from pyro_vaes.guides import GUIDES
 from pyro_vaes.likelihoods import LIKELIHOODS
 from pyro_vaes.models.base import ModelConfig
+from pyro_vaes.priors import PRIORS
 
 
 @dataclass
 class VAEConfig(ModelConfig):
-    """VAE options; ``beta`` > 1 gives the beta-VAE."""
+    """VAE options: the prior and guide families (and their sizes), the likelihood; ``beta``
+    > 1 gives the beta-VAE."""
+
+    prior: str = option("normal", "prior p(z)", choices=tuple(PRIORS))
+    guide: str = option("diagonal", "guide family q(z | x)", choices=tuple(GUIDES))
 
     # Grey-level pixels are continuous: a Normal with a learned scale is a proper density for
     # them and keeps many latents informative on the 8x8 digits, where the soft-target
@@ -19,3 +25,9 @@ class VAEConfig(ModelConfig):
     likelihood: str = option("normal", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
     beta: float = option(1.0, "weight of the latent site (beta-VAE), applied with "
                               "poutine.scale", open_min=0.0)
+    mixture_components: int = option(10, "components of the mixture prior", min=1,
+                                     applies={"prior": ("mixture",)})
+    guide_rank: int = option(2, "rank of the low-rank guide", min=1,
+                             applies={"guide": ("lowrank",)})
+    flow_layers: int = option(2, "number of flows of the flow guide", min=1, max=64,
+                              applies={"guide": ("flow",)})

@@ -24,6 +24,7 @@ import torch
 from pyro import poutine
 from torch import nn
 
+from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import build_guide
 from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
@@ -49,6 +50,22 @@ class VAE(LatentVariableModel):
         self.posterior = build_guide(config.guide, feature_dim, config.latent_dim,
                                      guide_rank=config.guide_rank, flow_layers=config.flow_layers)
         self.likelihood = build_likelihood(config.likelihood)
+
+    @classmethod
+    def check_compatible(cls, config: Any, elbo: str | None = None,
+                         data_info: DataInfo | None = None) -> None:
+        """Also refuse a flow guide on a 1-D latent."""
+        super().check_compatible(config, elbo, data_info)
+        if config.guide == "flow" and config.latent_dim < 2:
+            raise ConfigError("guide 'flow' needs --latent-dim of at least 2; "
+                              "use --guide diagonal for a 1-D latent")
+
+    def check_jit(self) -> None:
+        """The compiled low-rank guide draws other noise than the eager one."""
+        if self.config.guide == "lowrank":
+            raise ConfigError("--jit with --guide lowrank: the compiled low-rank guide draws "
+                              "other noise than the eager one; use another --guide or leave "
+                              "--jit out")
 
     def model(self, x: torch.Tensor) -> None:
         """z ~ p(z); x ~ p(x | z)."""

@@ -1,4 +1,6 @@
-"""The label space of a CCVAE: L binary attributes, or one K-class label.
+"""Labels: the label space of a model that reads labels, name -> index lookup, other classes.
+
+The label space of a CCVAE (and of M2): L binary attributes, or one K-class label.
 
 Binary attributes give one characteristic latent per label and
 ``y_i ~ Bernoulli`` inside the ``"labels"`` plate. A K-class label gives K
@@ -9,13 +11,14 @@ latent, so every latent still sees one binary fact about y.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from pyro_vaes.data.info import DataInfo
 from pyro_vaes.errors import ConfigError
-from pyro_vaes.models.base import DataInfo
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,25 @@ class LabelSpace:
 
     def index(self, name: str) -> int:
         """The position of a label by name, or a ConfigError listing the names."""
-        try:
-            return self.names.index(name)
-        except ValueError:
-            raise ConfigError(f"--label {name!r} is not a label of this model; choose from: "
-                              f"{', '.join(self.names)}") from None
+        return label_index(self.names, name, what="a label of this model")
 
     def indices(self, names: list[str]) -> list[int]:
         """Positions of ``names``; every label when ``names`` is empty."""
         return [self.index(n) for n in names] if names else list(range(self.size))
+
+
+def label_index(names: Sequence[str], name: str, *, option: str = "--label",
+                what: str = "a label", digits: bool = False) -> int:
+    """The position of ``name`` among ``names`` (with ``digits``, also a position written as a
+    number); otherwise a ConfigError naming ``option`` and listing the names."""
+    if name in names:
+        return list(names).index(name)
+    if digits and name.isdigit() and int(name) < len(names):
+        return int(name)
+    raise ConfigError(f"{option} {name!r} is not {what}; choose from: {', '.join(names)}")
+
+
+def other_classes(y: torch.Tensor, num_classes: int, generator: torch.Generator) -> torch.Tensor:
+    """A uniformly drawn class different from each y."""
+    shift = torch.randint(1, num_classes, y.shape, generator=generator).to(y.device)
+    return (y + shift) % num_classes
