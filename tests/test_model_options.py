@@ -36,7 +36,7 @@ CHANGED = {
     "content_dim": 3, "accumulation": "mean", "style_beta": 2.0, "group_size": 4,
     "max_group_size": (12, {"group_size": 4}), "groups_per_batch": 3, "holdout_classes": "3",
     "class_dim": 5, "gamma_bc": 3.0, "tau": 0.01, "alpha": 5.0, "slope_start": 3.0,
-    "slope_end": 2.0, "capacity_weight": 1.0,
+    "slope_end": 2.0, "slope_epochs": 2, "capacity_weight": 1.0,
     "capacity_continuous": (1.0, {"capacity_weight": 1.0}),
     "capacity_discrete": (0.5, {"capacity_weight": 1.0}),
     "capacity_steps": (50, {"capacity_weight": 1.0}), "entropy_weight": 1.0,
