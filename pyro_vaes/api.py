@@ -22,6 +22,7 @@ import pyro
 import torch
 from pyro import poutine
 
+from pyro_vaes.choices import CHECKPOINTS
 from pyro_vaes.config import RESUMABLE_OPTIONS, TrainConfig, from_dict, option_name, validate
 from pyro_vaes.data import load_dataset
 from pyro_vaes.errors import (
@@ -83,7 +84,6 @@ def load_splits(config: TrainConfig) -> Any:
 
 # -- training ---------------------------------------------------------------------------
 BEST_CHECKPOINT = "best.pt"
-CHECKPOINTS = ("last", "best")
 
 
 def checkpoint_path(directory: RunDirectory, which: str = "last") -> Path:

@@ -12,6 +12,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyro_vaes.choices import (
+    DEFAULT_CHANNELS,
+    GUIDE_NAMES,
+    LIKELIHOOD_NAMES,
+    NETS,
+    PRIOR_NAMES,
+)
 from pyro_vaes.errors import ConfigError
 
 
@@ -168,6 +175,31 @@ class TrainConfig:
     checkpoint_every: int | None = option(None, "also write the checkpoint every N training "
                                                 "steps, so that a kill loses at most N steps "
                                                 "(default: after every epoch only)", min=1)
+
+
+
+@dataclass
+class ModelConfig:
+    """Options every model takes: latent size, the swappable pieces, the nets and their widths."""
+
+    latent_dim: int = option(10, "dimension of the latent z", min=1)
+    prior: str = option("normal", "prior p(z)", choices=PRIOR_NAMES)
+    guide: str = option("diagonal", "guide family q(z | x)", choices=GUIDE_NAMES)
+    likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=LIKELIHOOD_NAMES)
+    net: str | None = option(None, "encoder and decoder: mlp (fully connected) or conv "
+                                   "(convolutional); default: conv where the image side is "
+                                   "even, at least 8 and square, else mlp", choices=NETS)
+    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer "
+                                  "(MLP layers; the conv nets' linear layer)", min=1)
+    channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "
+                                             "(doubled for the second half of the layers)",
+                           min=1)
+    mixture_components: int = option(10, "components of the mixture prior", min=1,
+                                     applies={"prior": ("mixture",)})
+    guide_rank: int = option(2, "rank of the low-rank guide", min=1,
+                             applies={"guide": ("lowrank",)})
+    flow_layers: int = option(2, "number of flows of the flow guide", min=1, max=64,
+                              applies={"guide": ("flow",)})
 
 
 RESUMABLE_OPTIONS = ("epochs", "lr", "clip_norm", "lr_schedule", "lr_decay", "device",

@@ -1,4 +1,9 @@
-"""`pyro-vaes train MODEL`: one sub-command per registered model."""
+"""`pyro-vaes train MODEL`: one sub-command per registered model.
+
+The options are generated from the model's config dataclasses without importing the
+model (``pyro_vaes.models.catalog``), so `--help` and usage errors answer at once; torch
+and Pyro load when training starts.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,8 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from pyro_vaes import api
 from pyro_vaes.config import TrainConfig
-from pyro_vaes.models import MODELS
-from pyro_vaes.training.distributed import DistributedContext
+from pyro_vaes.models.catalog import CATALOG
 from runners.options import field_options, pick
 
 
@@ -38,29 +41,31 @@ def _train_fields_for(plan: str):
 
 def make_train_command(name: str) -> click.Command:
     """The `train NAME` command, its options generated from the model's config classes."""
-    cls = MODELS[name]
-    plan_cls = getattr(cls, "plan_config_class", None)
+    entry = CATALOG[name]
+    config_class = entry.config_class()
 
     def callback(**values: Any) -> None:
         out = values.pop("out") or _default_out(name)
         resume = values.pop("resume")
         tensorboard = values.pop("tensorboard")
         progress = values.pop("progress")
+        train_values = pick(TrainConfig, values)
+        model_options = pick(config_class, values)
         if progress is None:
             progress = sys.stderr.isatty()
-        plan_options = pick(plan_cls, values) if plan_cls else None
+
+        from pyro_vaes import api
+        from pyro_vaes.training.distributed import DistributedContext
+
         if resume:
-            given = _given_on_command_line(values)
-            epochs = given.pop("epochs", None)
-            run = api.resume_run(out, name, epochs=epochs, options=given,
-                                 tensorboard=tensorboard, progress=progress,
-                                 plan_options=plan_options)
+            requested = _given_on_command_line(values)
+            epochs = requested.pop("epochs", None)
+            run = api.resume_run(out, name, epochs=epochs, options=requested,
+                                 tensorboard=tensorboard, progress=progress)
         else:
-            train_config = TrainConfig(**pick(TrainConfig, values))
-            model_options = pick(cls.config_class, values)
-            run = api.train(name, out, model_options=model_options, train_config=train_config,
-                            tensorboard=tensorboard, progress=progress,
-                            plan_options=plan_options)
+            run = api.train(name, out, model_options=model_options,
+                            train_config=TrainConfig(**train_values),
+                            tensorboard=tensorboard, progress=progress)
         if not DistributedContext.from_environment().is_main:
             return
         last = run.history[-1]
@@ -84,13 +89,11 @@ def make_train_command(name: str) -> click.Command:
         click.Option(["--progress/--no-progress"], default=None,
                      help="show a progress bar  [default: when stderr is a terminal]"),
     ]
-    params += field_options(TrainConfig, include=_train_fields_for(cls.plan))
-    params += field_options(cls.config_class)
-    if plan_cls is not None:
-        params += field_options(plan_cls)
+    params += field_options(TrainConfig, include=_train_fields_for(entry.plan))
+    params += field_options(config_class)
     return click.Command(name, callback=callback, params=params,
-                         help=f"Train {cls.description}.",
-                         short_help=cls.description)
+                         help=f"Train {entry.description}.",
+                         short_help=entry.description)
 
 
 @click.group("train")
@@ -98,5 +101,5 @@ def train_group() -> None:
     """Train a model with SVI and write a run directory."""
 
 
-for _name in MODELS:
+for _name in CATALOG:
     train_group.add_command(make_train_command(_name))

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from pyro_vaes.config import ELBOS, option
+from pyro_vaes.config import ELBOS, ModelConfig
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import GUIDES
 from pyro_vaes.inference.elbo import negative_elbo
@@ -28,7 +28,6 @@ from pyro_vaes.inference.importance import (
 from pyro_vaes.likelihoods import LIKELIHOODS
 from pyro_vaes.nets import (
     DEFAULT_CHANNELS,
-    NETS,
     check_net,
     default_net,
     make_decoder,
@@ -73,30 +72,6 @@ class DataInfo:
         values = dict(values)
         values["image_shape"] = tuple(values["image_shape"])
         return cls(**values)
-
-
-@dataclass
-class ModelConfig:
-    """Options every model takes: latent size, the swappable pieces, the nets and their widths."""
-
-    latent_dim: int = option(10, "dimension of the latent z", min=1)
-    prior: str = option("normal", "prior p(z)", choices=tuple(PRIORS))
-    guide: str = option("diagonal", "guide family q(z | x)", choices=tuple(GUIDES))
-    likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
-    net: str | None = option(None, "encoder and decoder: mlp (fully connected) or conv "
-                                   "(convolutional); default: conv where the image side is "
-                                   "even, at least 8 and square, else mlp", choices=NETS)
-    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer "
-                                  "(MLP layers; the conv nets' linear layer)", min=1)
-    channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "
-                                             "(doubled for the second half of the layers)",
-                           min=1)
-    mixture_components: int = option(10, "components of the mixture prior", min=1,
-                                     applies={"prior": ("mixture",)})
-    guide_rank: int = option(2, "rank of the low-rank guide", min=1,
-                             applies={"guide": ("lowrank",)})
-    flow_layers: int = option(2, "number of flows of the flow guide", min=1, max=64,
-                              applies={"guide": ("flow",)})
 
 
 @dataclass
