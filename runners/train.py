@@ -3,6 +3,11 @@
 The options are generated from the model's config dataclasses without importing the
 model (``pyro_vaes.models.catalog``), so `--help` and usage errors answer at once; torch
 and Pyro load when training starts.
+
+``--config FILE`` reads an experiment file (``pyro_vaes.experiment``): the options it sets
+replace the defaults, and the options typed on the command line replace both.
+``--print-config`` writes the resolved options as a complete experiment file to stdout
+and trains nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import click
 from click.core import ParameterSource
 
 from pyro_vaes.config import TrainConfig
+from pyro_vaes.experiment import experiment_toml, offered, read_experiment
 from pyro_vaes.models.catalog import CATALOG
 from runners.options import field_options, pick
 
@@ -34,8 +40,7 @@ def _given_on_command_line(values: dict[str, Any]) -> dict[str, Any]:
 
 def _train_fields_for(plan: str):
     def include(f: Any) -> bool:
-        plans = f.metadata.get("plans")
-        return plans is None or plan in plans
+        return offered(f, plan)
     return include
 
 
@@ -49,8 +54,20 @@ def make_train_command(name: str) -> click.Command:
         resume = values.pop("resume")
         tensorboard = values.pop("tensorboard")
         progress = values.pop("progress")
+        config_file = values.pop("config")
+        print_config = values.pop("print_config")
+        given = _given_on_command_line(values)
+        from_file: dict[str, Any] = {}
+        if config_file is not None:
+            experiment = read_experiment(config_file, name)
+            from_file = {**experiment.train, **experiment.model_options}
+        values.update(from_file)
+        values.update(given)
         train_values = pick(TrainConfig, values)
         model_options = pick(config_class, values)
+        if print_config:
+            click.echo(experiment_toml(name, train_values, model_options), nl=False)
+            return
         if progress is None:
             progress = sys.stderr.isatty()
 
@@ -58,7 +75,7 @@ def make_train_command(name: str) -> click.Command:
         from pyro_vaes.training.distributed import DistributedContext
 
         if resume:
-            requested = _given_on_command_line(values)
+            requested = {**from_file, **given}
             epochs = requested.pop("epochs", None)
             run = api.resume_run(out, name, epochs=epochs, options=requested,
                                  tensorboard=tensorboard, progress=progress)
@@ -76,6 +93,15 @@ def make_train_command(name: str) -> click.Command:
                    f"{accuracy}; {run.best_epoch_summary}; run directory {run.directory.root}")
 
     params: list[click.Parameter] = [
+        click.Option(["--config", "config"], type=click.Path(dir_okay=False, path_type=Path),
+                     default=None,
+                     help="experiment file (TOML: model, [train], [model_options]) whose "
+                          "options replace the defaults; options given here replace the "
+                          "file's (start from --print-config)"),
+        click.Option(["--print-config"], is_flag=True, default=False,
+                     help="write the resolved options (defaults, --config file, the options "
+                          "given) as a complete experiment file to stdout and exit without "
+                          "training"),
         click.Option(["--out"], type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="run directory to write  [default: runs/MODEL-DATE-TIME]"),
         click.Option(["--resume"], is_flag=True, default=False,
@@ -85,7 +111,9 @@ def make_train_command(name: str) -> click.Command:
                           "change, recorded in config.json; any other option given must equal "
                           "the run's)"),
         click.Option(["--tensorboard"], is_flag=True, default=False,
-                     help="also write TensorBoard event files into RUN/tensorboard"),
+                     help="also write TensorBoard event files into RUN/tensorboard: losses, "
+                          "reconstructions and samples every epoch, traversals at the end, "
+                          "the options and final measures as hparams"),
         click.Option(["--progress/--no-progress"], default=None,
                      help="show a progress bar  [default: when stderr is a terminal]"),
     ]
@@ -103,3 +131,4 @@ def train_group() -> None:
 
 for _name in CATALOG:
     train_group.add_command(make_train_command(_name))
+

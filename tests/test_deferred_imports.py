@@ -17,8 +17,8 @@ _PROBE = """
 import json, sys
 from runners.cli import main
 code = main(sys.argv[1:])
-print(json.dumps({"code": code, "loaded": [m for m in %r if m in sys.modules]}))
-""" % (HEAVY,)
+print(json.dumps({"code": code, "loaded": [m for m in HEAVY if m in sys.modules]}))
+""".replace("HEAVY", repr(HEAVY))
 
 
 def _probe(*args: str) -> dict:
@@ -43,6 +43,7 @@ def _probe(*args: str) -> dict:
     ("intervene", "swap", "--help"),
     ("analyze", "metrics", "--help"),
     ("list", "--help"),
+    ("train", "vae", "--print-config"),
     ("train", "vae", "--no-such-option"),
     ("train", "vae", "--epochs", "zero"),
     ("evaluate",),
