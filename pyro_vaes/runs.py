@@ -36,7 +36,7 @@ from pyro_vaes.experiment import experiment_toml
 from pyro_vaes.outputs import check_writable_directory
 from pyro_vaes.training.checkpoint import TEMPORARY_PATTERN, remove_stale_temporaries
 
-_PARTIAL = (".config.json-*.part", ".metrics.jsonl-*.part")
+_PARTIAL = (".config.json-*.part", ".experiment.toml-*.part", ".metrics.jsonl-*.part")
 """Temporary files of :func:`write_atomically` in a run directory (removed under the lock)."""
 
 
