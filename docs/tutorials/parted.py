@@ -70,7 +70,8 @@ for record in run.history:
 # %% [markdown]
 # ## 3. Evaluate
 #
-# The likelihood bounds, and the accuracy of the inferred class on the test images.
+# The likelihood bounds, and the accuracy of the inferred class on the test images
+# (`classifier_accuracy`).
 
 # %%
 results = api.evaluate(run, split="test", num_samples=20, measures="likelihood,accuracy")
@@ -97,7 +98,7 @@ print("written", *[str(path) for path in written])
 rows = analyse_latents(run.model, run.splits.test, limit=300).rows()
 for row in rows:
     print(f"{row['site']}[{row['dim']}]  I = {row['mi_mixture']:.2f} nats")
-summary = {"test_elbo": results["test_elbo"], "test_accuracy": results["accuracy"],
+summary = {"test_elbo": results["test_elbo"], "test_accuracy": results["classifier_accuracy"],
            "mutual_information": [r["mi_mixture"] for r in rows]}
 (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 print(f"files in {out}")
