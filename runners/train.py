@@ -20,7 +20,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from pyro_vaes.config import TrainConfig
+from pyro_vaes.config import TrainConfig, validate
 from pyro_vaes.experiment import experiment_toml, offered, read_experiment
 from pyro_vaes.models.catalog import CATALOG
 from runners.options import field_options, pick
@@ -70,6 +70,11 @@ def make_train_command(name: str) -> click.Command:
             return
         if progress is None:
             progress = sys.stderr.isatty()
+        if not resume:
+            # Values out of bounds are refused here, before torch loads (the library checks
+            # them again with the same words).
+            validate(TrainConfig(**train_values))
+            validate(config_class(**model_options))
 
         from pyro_vaes import api
         from pyro_vaes.training.distributed import DistributedContext
