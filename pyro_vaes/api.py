@@ -22,6 +22,7 @@ import pyro
 import torch
 from pyro import poutine
 
+from pyro_vaes.choices import CHECKPOINTS
 from pyro_vaes.config import RESUMABLE_OPTIONS, TrainConfig, from_dict, option_name, validate
 from pyro_vaes.data import load_dataset
 from pyro_vaes.errors import (
@@ -83,7 +84,6 @@ def load_splits(config: TrainConfig) -> Any:
 
 # -- training ---------------------------------------------------------------------------
 BEST_CHECKPOINT = "best.pt"
-CHECKPOINTS = ("last", "best")
 
 
 def checkpoint_path(directory: RunDirectory, which: str = "last") -> Path:
@@ -95,27 +95,31 @@ def checkpoint_path(directory: RunDirectory, which: str = "last") -> Path:
 
 
 class _EpochWriter:
-    """Callback: metrics line and TensorBoard scalars after each epoch."""
+    """Callback: metrics line after each epoch and, with ``tensorboard``, the run's
+    TensorBoard events (:mod:`pyro_vaes.tensorboard`)."""
 
     def __init__(self, run: Run, tensorboard: bool) -> None:
         self.run = run
-        self.writer = None
+        self.board = None
         if tensorboard:
-            from torch.utils.tensorboard import SummaryWriter
+            from pyro_vaes.tensorboard import RunBoard
 
-            self.writer = SummaryWriter(log_dir=str(run.directory.tensorboard))
+            self.board = RunBoard(run.directory.tensorboard, run.model, run.splits,
+                                  run.train_config.seed)
 
     def __call__(self, trainer: Trainer, record: dict[str, Any]) -> None:
         self.run.directory.append_metrics(record)
-        if self.writer is not None:
-            for key, value in record.items():
-                if key != "epoch":
-                    self.writer.add_scalar(key, value, record["epoch"])
-            self.writer.flush()
+        if self.board is not None:
+            self.board.epoch(record)
+
+    def finish(self) -> None:
+        """After the last epoch: traversals and hparams."""
+        if self.board is not None:
+            self.board.finish(self.run.config_dict(), self.run.history)
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        if self.board is not None:
+            self.board.close()
 
 
 def _checkpointer(run: Run) -> Any:
@@ -435,6 +439,8 @@ def _train(model_name: str, root: Path, model_options: dict[str, Any], train_con
             directory.write_config(run.config_dict())
         run.history = trainer.fit()
         run.best_epoch_summary = trainer.early_stopping.describe()
+        if writer is not None:
+            writer.finish()
     except KeyboardInterrupt:
         raise TrainingInterrupted(_stopped(trainer, run)) from None
     except TrainingDiverged as error:

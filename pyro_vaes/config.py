@@ -12,6 +12,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyro_vaes.choices import (
+    DEFAULT_CHANNELS,
+    LIKELIHOOD_NAMES,
+    NETS,
+)
 from pyro_vaes.errors import ConfigError
 
 
@@ -168,6 +173,28 @@ class TrainConfig:
     checkpoint_every: int | None = option(None, "also write the checkpoint every N training "
                                                 "steps, so that a kill loses at most N steps "
                                                 "(default: after every epoch only)", min=1)
+
+
+
+@dataclass
+class ModelConfig:
+    """Options every model takes: latent size, likelihood, the nets and their widths.
+
+    A model's own config class adds the options only it takes (the VAE's prior and guide
+    families, M2's auxiliary weight, ...), so ``pyro-vaes train MODEL --help`` lists exactly
+    the options that change that model.
+    """
+
+    latent_dim: int = option(10, "dimension of the latent z", min=1)
+    likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=LIKELIHOOD_NAMES)
+    net: str | None = option(None, "encoder and decoder: mlp (fully connected) or conv "
+                                   "(convolutional); default: conv where the image side is "
+                                   "even, at least 8 and square, else mlp", choices=NETS)
+    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer "
+                                  "(MLP layers; the conv nets' linear layer)", min=1)
+    channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "
+                                             "(doubled for the second half of the layers)",
+                           min=1)
 
 
 RESUMABLE_OPTIONS = ("epochs", "lr", "clip_norm", "lr_schedule", "lr_decay", "device",

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from pyro_vaes.errors import ConfigError
+
+if TYPE_CHECKING:    # the command line imports KINDS without torch
+    import torch
 
 KINDS = ("traverse", "generate", "swap", "flip", "interpolate")
 
@@ -69,12 +70,16 @@ def intervention(model: str, kind: str) -> Intervention:
 def random_positions(length: int, count: int, generator: torch.Generator) -> torch.Tensor:
     """``count`` distinct positions of ``length`` drawn uniformly (all when fewer), in drawn
     order."""
+    import torch
+
     return torch.randperm(length, generator=generator)[:count]
 
 
 def first_images(run: Any, options: InterventionOptions) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``num_images`` images of the split and their labels (read by the model's
     ``label_space``), on the run's device."""
+    import torch
+
     dataset = getattr(run.splits, options.split)
     idx = torch.arange(min(options.num_images, len(dataset)))
     labels = run.model.label_space.of(dataset)

@@ -4,6 +4,8 @@ Layout::
 
     RUN/config.json      model, model options, training options, data description,
                          and the options a resume changed ("changes")
+    RUN/experiment.toml  the same options as an experiment file: `pyro-vaes train MODEL
+                         --config RUN/experiment.toml` trains the same run again
     RUN/checkpoint.pt    atomic; before the first step, every --checkpoint-every steps and
                          after every epoch (see pyro_vaes.training.checkpoint)
     RUN/metrics.jsonl    one JSON object per epoch
@@ -30,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from pyro_vaes.errors import CheckpointError
+from pyro_vaes.experiment import experiment_toml
 from pyro_vaes.outputs import check_writable_directory
 from pyro_vaes.training.checkpoint import TEMPORARY_PATTERN, remove_stale_temporaries
 
-_PARTIAL = (".config.json-*.part", ".metrics.jsonl-*.part")
+_PARTIAL = (".config.json-*.part", ".experiment.toml-*.part", ".metrics.jsonl-*.part")
 """Temporary files of :func:`write_atomically` in a run directory (removed under the lock)."""
 
 
@@ -127,6 +130,10 @@ class RunDirectory:
         return self.root / "checkpoint.pt"
 
     @property
+    def experiment(self) -> Path:
+        return self.root / "experiment.toml"
+
+    @property
     def metrics(self) -> Path:
         return self.root / "metrics.jsonl"
 
@@ -145,7 +152,7 @@ class RunDirectory:
         if not self.root.is_dir() or self.checkpoint.exists():
             return False
         for entry in self.root.iterdir():
-            if entry.name in (".lock", "config.json", "tensorboard"):
+            if entry.name in (".lock", "config.json", "experiment.toml", "tensorboard"):
                 continue
             if any(entry.match(pattern) for pattern in (TEMPORARY_PATTERN, *_PARTIAL)):
                 continue
@@ -222,8 +229,11 @@ class RunDirectory:
         return values
 
     def write_config(self, config: dict[str, Any]) -> None:
-        """Write config.json (human-readable copy of the checkpoint's config)."""
+        """Write config.json (human-readable copy of the checkpoint's config) and the same
+        options as an experiment file, RUN/experiment.toml."""
         write_atomically(self.config, json.dumps(config, indent=2, sort_keys=True) + "\n")
+        write_atomically(self.experiment, experiment_toml(
+            config["model"], config["train"], config["model_config"]))
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         """Append one JSON line to metrics.jsonl."""

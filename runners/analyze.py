@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import torch
 
-from pyro_vaes import api
-from pyro_vaes.analysis.disentanglement import METRICS, disentanglement_scores, select_metrics
-from pyro_vaes.analysis.influence import (
-    accuracy_versus_kept,
-    analyse_latents,
-    default_ks,
-    factor_ranges,
-    pruned_reconstructions,
-    traverse_factors,
-)
+from pyro_vaes.choices import METRIC_NAMES
 from pyro_vaes.errors import ConfigError
-from pyro_vaes.figures import save_bar_chart, save_image_grid, save_line_plot
-from pyro_vaes.outputs import check_new_files
-from pyro_vaes.runs import RunDirectory
 from runners.options import FiniteFloat
+
+if TYPE_CHECKING:
+    from pyro_vaes import api
+    from pyro_vaes.runs import RunDirectory
+
+# The libraries behind each command (torch, Pyro, scikit-learn, matplotlib) are imported
+# inside it, so that `--help` and usage errors answer at once.
 
 
 def _remember_force(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
@@ -68,6 +63,9 @@ def _analysis_dir(run: api.Run) -> Path:
 def _check_outputs(run: Path, *names: str) -> RunDirectory:
     """Before any work: refuse to replace RUN/NAME files an earlier call wrote, unless
     --force; make RUN/figures and RUN/analysis exist."""
+    from pyro_vaes.outputs import check_new_files
+    from pyro_vaes.runs import RunDirectory
+
     directory = RunDirectory.open(run)
     check_new_files([directory.root / name for name in names],
                     force=click.get_current_context().meta.get("analyze.force", False),
@@ -95,6 +93,10 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
     own prior (KL|y: at the image's label, where the prior has one; KL N(0,1): to the
     standard Normal) and active units, grouped by latent site; a table, a JSON file and a
     bar chart."""
+    from pyro_vaes import api
+    from pyro_vaes.analysis.influence import analyse_latents
+    from pyro_vaes.figures import save_bar_chart
+
     _check_outputs(run, f"analysis/mi-{split}.json", f"figures/mi-{split}.png")
     loaded = api.load_run(run, device)
     analysis = analyse_latents(loaded.model, getattr(loaded.splits, split), limit=limit,
@@ -138,6 +140,12 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
 def traverse_command(run: Path, split: str, limit: int, seed: int, device: str,
                      threshold: float, top_k: int | None, num_images: int, steps: int) -> None:
     """Traverse only the influential factors (rows) of a few images (one grid each)."""
+    import torch
+
+    from pyro_vaes import api
+    from pyro_vaes.analysis.influence import analyse_latents, factor_ranges, traverse_factors
+    from pyro_vaes.figures import save_image_grid
+
     loaded = api.load_run(run, device)
     dataset = getattr(loaded.splits, split)
     _check_outputs(run, *[f"figures/traverse-influential-{split}-{i}.png"
@@ -171,6 +179,17 @@ def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
                   ks: tuple[int, ...], num_images: int, train_limit: int) -> None:
     """Reconstruct keeping the top-k factors (others at the prior mean), and the test accuracy
     of a linear classifier on the top-k posterior means as a function of k."""
+    import torch
+
+    from pyro_vaes import api
+    from pyro_vaes.analysis.influence import (
+        accuracy_versus_kept,
+        analyse_latents,
+        default_ks,
+        pruned_reconstructions,
+    )
+    from pyro_vaes.figures import save_image_grid, save_line_plot
+
     loaded = api.load_run(run, device)
     splits = loaded.splits
     has_targets = getattr(splits, split).targets is not None
@@ -215,13 +234,17 @@ def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
 @_options(_common)
 @click.option("--metrics", "metric_names", multiple=True, metavar="NAMES",
               help="metrics to compute, comma-separated or repeated  [default: all: "
-                   + ", ".join(METRICS) + "]")
+                   + ", ".join(METRIC_NAMES) + "]")
 def metrics_command(run: Path, split: str, limit: int, seed: int, device: str,
                     metric_names: tuple[str, ...]) -> None:
     """Disentanglement metrics of the posterior means against the true factors (data sets with
     known factors: shapes, shapes-small): MIG (continuous and binned), DCI, SAP, FactorVAE,
     beta-VAE, modularity, explicitness, IRS, and the unsupervised total correlation and
     mutual information of sampled codes. See docs/analysis.md for each definition."""
+    from pyro_vaes import api
+    from pyro_vaes.analysis.disentanglement import disentanglement_scores, select_metrics
+    from pyro_vaes.analysis.influence import analyse_latents
+
     names = select_metrics(metric_names)
     _check_outputs(run, f"analysis/metrics-{split}.json")
     loaded = api.load_run(run, device)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pyro_vaes import api
+from pyro_vaes.choices import CHECKPOINTS
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.outputs import write_text_atomically
 
@@ -31,7 +31,7 @@ from pyro_vaes.outputs import write_text_atomically
                    "model's own (ccvae, m2: accuracy, leakage, interventions, diversity; "
                    "parted: accuracy, probes, overlaps, factors; mlvae: probes, "
                    "accumulated_probe, heldout)")
-@click.option("--checkpoint", type=click.Choice(list(api.CHECKPOINTS)), default="last",
+@click.option("--checkpoint", type=click.Choice(list(CHECKPOINTS)), default="last",
               show_default=True, help="weights of the last epoch (checkpoint.pt) or of the "
                                       "best one by the run's --early-stop-on (best.pt)")
 @click.option("--judge-cache", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -47,6 +47,8 @@ def evaluate_command(run: Path, split: str, num_samples: int, batch_size: int, s
                      judge_cache: Path | None, progress: bool | None, force: bool) -> None:
     """Evaluate a trained run; prints the figures and writes RUN/evaluation-SPLIT.json
     (RUN/evaluation-SPLIT-best.json with --checkpoint best)."""
+    from pyro_vaes import api
+
     loaded = api.load_run(run, device, which=checkpoint)
     suffix = "" if checkpoint == "last" else f"-{checkpoint}"
     path = loaded.directory.root / f"evaluation-{split}{suffix}.json"

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import click
 
-from pyro_vaes import api
-from pyro_vaes.interventions import KINDS, InterventionOptions, intervention
-from pyro_vaes.outputs import check_writable_directory, write_staged
-from pyro_vaes.runs import RunDirectory
+from pyro_vaes.interventions import KINDS
 from runners.options import FiniteFloat
 
 _HELP = {
@@ -49,6 +46,11 @@ def make_intervene_command(kind: str) -> click.Command:
     def command(run: Path, num_images: int, steps: int, num_samples: int,
                 labels: tuple[str, ...], span: float, seed: int, out: Path | None,
                 force: bool, device: str) -> None:
+        from pyro_vaes import api
+        from pyro_vaes.interventions import InterventionOptions, intervention
+        from pyro_vaes.outputs import check_writable_directory, write_staged
+        from pyro_vaes.runs import RunDirectory
+
         out = out or RunDirectory.open(run).figures / "interventions"
         check_writable_directory(out)
         loaded = api.load_run(run, device)

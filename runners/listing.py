@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import click
 
-from pyro_vaes.data import dataset_description, list_datasets
-from pyro_vaes.guides import GUIDE_DESCRIPTIONS
-from pyro_vaes.inference import ELBO_DESCRIPTIONS
-from pyro_vaes.likelihoods import LIKELIHOOD_DESCRIPTIONS
-from pyro_vaes.models import MODELS
-from pyro_vaes.nets import NET_DESCRIPTIONS
-from pyro_vaes.priors import PRIOR_DESCRIPTIONS
-
 
 def _section(title: str, rows: dict[str, str]) -> None:
     click.echo(f"{title}:")
@@ -23,6 +15,14 @@ def _section(title: str, rows: dict[str, str]) -> None:
 @click.command("list")
 def list_command() -> None:
     """List models, priors, guides, likelihoods, ELBOs, nets and data sets."""
+    from pyro_vaes.data import dataset_description, list_datasets
+    from pyro_vaes.guides import GUIDE_DESCRIPTIONS
+    from pyro_vaes.inference import ELBO_DESCRIPTIONS
+    from pyro_vaes.likelihoods import LIKELIHOOD_DESCRIPTIONS
+    from pyro_vaes.models import MODELS
+    from pyro_vaes.nets import NET_DESCRIPTIONS
+    from pyro_vaes.priors import PRIOR_DESCRIPTIONS
+
     _section("models", {name: cls.description for name, cls in MODELS.items()})
     _section("priors", PRIOR_DESCRIPTIONS)
     _section("guides", GUIDE_DESCRIPTIONS)

@@ -7,24 +7,26 @@ from typing import Any
 
 import click
 
-from pyro_vaes import api
 from pyro_vaes.config import TrainConfig
-from pyro_vaes.models import MODELS
-from pyro_vaes.outputs import check_new_files, check_writable_directory
+from pyro_vaes.models.catalog import CATALOG
 from runners.options import field_options, pick
 
 
 def make_render_command(name: str) -> click.Command:
     """The `render NAME` command with the model's options."""
-    cls = MODELS[name]
+    entry = CATALOG[name]
+    config_class = entry.config_class()
 
     def callback(out: Path, formats: tuple[str, ...], force: bool, data: str,
                  data_root: str | None, **values: Any) -> None:
+        from pyro_vaes import api
+        from pyro_vaes.outputs import check_new_files, check_writable_directory
+
         formats = formats or ("svg", "png")
         check_writable_directory(out)
         check_new_files([out / f"{name}-{role}.{fmt}" for role in ("model", "guide")
                          for fmt in formats] + [out / f"{name}-shapes.txt"], force=force)
-        written = api.render(name, out, model_options=pick(cls.config_class, values),
+        written = api.render(name, out, model_options=pick(config_class, values),
                              train_config=TrainConfig(data=data, data_root=data_root,
                                                       max_train=64),
                              formats=formats)
@@ -44,10 +46,10 @@ def make_render_command(name: str) -> click.Command:
         click.Option(["--data-root"], default=None, show_default="none",
                      help="directory of the data set's files"),
     ]
-    params += field_options(cls.config_class)
+    params += field_options(config_class)
     return click.Command(name, callback=callback, params=params,
-                         help=f"Draw {cls.description} and its guide (graphviz), and write the "
-                              f"trace's shape table.", short_help=cls.description)
+                         help=f"Draw {entry.description} and its guide (graphviz), and write the "
+                              f"trace's shape table.", short_help=entry.description)
 
 
 @click.group("render")
@@ -55,5 +57,5 @@ def render_group() -> None:
     """Draw a model and its guide with pyro.render_model."""
 
 
-for _name in MODELS:
+for _name in CATALOG:
     render_group.add_command(make_render_command(_name))

@@ -7,11 +7,6 @@ from pathlib import Path
 
 import click
 
-from pyro_vaes import api
-from pyro_vaes.figures import save_image_grid
-from pyro_vaes.outputs import check_new_file
-from pyro_vaes.runs import RunDirectory
-
 
 @click.command("sample")
 @click.argument("run", type=click.Path(path_type=Path))
@@ -28,6 +23,11 @@ from pyro_vaes.runs import RunDirectory
 def sample_command(run: Path, num_samples: int, seed: int, out: Path | None, force: bool,
                    device: str) -> None:
     """Draw z from the prior, decode, and save the mean images as a PNG grid."""
+    from pyro_vaes import api
+    from pyro_vaes.figures import save_image_grid
+    from pyro_vaes.outputs import check_new_file
+    from pyro_vaes.runs import RunDirectory
+
     directory = RunDirectory.open(run)
     default = out is None
     out = out or directory.figures / f"samples-seed{seed}-n{num_samples}.png"

@@ -1,4 +1,14 @@
-"""`pyro-vaes train MODEL`: one sub-command per registered model."""
+"""`pyro-vaes train MODEL`: one sub-command per registered model.
+
+The options are generated from the model's config dataclasses without importing the
+model (``pyro_vaes.models.catalog``), so `--help` and usage errors answer at once; torch
+and Pyro load when training starts.
+
+``--config FILE`` reads an experiment file (``pyro_vaes.experiment``): the options it sets
+replace the defaults, and the options typed on the command line replace both.
+``--print-config`` writes the resolved options as a complete experiment file to stdout
+and trains nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +20,9 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from pyro_vaes import api
-from pyro_vaes.config import TrainConfig
-from pyro_vaes.models import MODELS
-from pyro_vaes.training.distributed import DistributedContext
+from pyro_vaes.config import TrainConfig, validate
+from pyro_vaes.experiment import experiment_toml, offered, read_experiment
+from pyro_vaes.models.catalog import CATALOG, ModelEntry
 from runners.options import field_options, pick
 
 
@@ -31,15 +40,14 @@ def _given_on_command_line(values: dict[str, Any]) -> dict[str, Any]:
 
 def _train_fields_for(plan: str):
     def include(f: Any) -> bool:
-        plans = f.metadata.get("plans")
-        return plans is None or plan in plans
+        return offered(f, plan)
     return include
 
 
-def _narrowed(params: list[click.Option], cls: Any) -> list[click.Option]:
+def _narrowed(params: list[click.Option], entry: ModelEntry) -> list[click.Option]:
     """The training options with choices offering only the values this model accepts; an
     option left with one value (nothing to choose) is dropped."""
-    accepted = cls.train_choices()
+    accepted = entry.train_choices()
     out = []
     for param in params:
         values = accepted.get(param.name or "")
@@ -53,24 +61,47 @@ def _narrowed(params: list[click.Option], cls: Any) -> list[click.Option]:
 
 def make_train_command(name: str) -> click.Command:
     """The `train NAME` command, its options generated from the model's config classes."""
-    cls = MODELS[name]
+    entry = CATALOG[name]
+    config_class = entry.config_class()
 
     def callback(**values: Any) -> None:
         out = values.pop("out") or _default_out(name)
         resume = values.pop("resume")
         tensorboard = values.pop("tensorboard")
         progress = values.pop("progress")
+        config_file = values.pop("config")
+        print_config = values.pop("print_config")
+        given = _given_on_command_line(values)
+        from_file: dict[str, Any] = {}
+        if config_file is not None:
+            experiment = read_experiment(config_file, name)
+            from_file = {**experiment.train, **experiment.model_options}
+        values.update(from_file)
+        values.update(given)
+        train_values = pick(TrainConfig, values)
+        model_options = pick(config_class, values)
+        if print_config:
+            click.echo(experiment_toml(name, train_values, model_options), nl=False)
+            return
         if progress is None:
             progress = sys.stderr.isatty()
+        if not resume:
+            # Values out of bounds are refused here, before torch loads (the library checks
+            # them again with the same words).
+            validate(TrainConfig(**train_values))
+            validate(config_class(**model_options))
+
+        from pyro_vaes import api
+        from pyro_vaes.training.distributed import DistributedContext
+
         if resume:
-            given = _given_on_command_line(values)
-            epochs = given.pop("epochs", None)
-            run = api.resume_run(out, name, epochs=epochs, options=given,
+            requested = {**from_file, **given}
+            epochs = requested.pop("epochs", None)
+            run = api.resume_run(out, name, epochs=epochs, options=requested,
                                  tensorboard=tensorboard, progress=progress)
         else:
-            train_config = TrainConfig(**pick(TrainConfig, values))
-            model_options = pick(cls.config_class, values)
-            run = api.train(name, out, model_options=model_options, train_config=train_config,
+            run = api.train(name, out, model_options=model_options,
+                            train_config=TrainConfig(**train_values),
                             tensorboard=tensorboard, progress=progress)
         if not DistributedContext.from_environment().is_main:
             return
@@ -82,6 +113,15 @@ def make_train_command(name: str) -> click.Command:
                    f"{accuracy}; {run.best_epoch_summary}; run directory {run.directory.root}")
 
     params: list[click.Parameter] = [
+        click.Option(["--config", "config"], type=click.Path(dir_okay=False, path_type=Path),
+                     default=None,
+                     help="experiment file (TOML: model, [train], [model_options]) whose "
+                          "options replace the defaults; options given here replace the "
+                          "file's (start from --print-config)"),
+        click.Option(["--print-config"], is_flag=True, default=False,
+                     help="write the resolved options (defaults, --config file, the options "
+                          "given) as a complete experiment file to stdout and exit without "
+                          "training"),
         click.Option(["--out"], type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="run directory to write  [default: runs/MODEL-DATE-TIME]"),
         click.Option(["--resume"], is_flag=True, default=False,
@@ -91,15 +131,18 @@ def make_train_command(name: str) -> click.Command:
                           "change, recorded in config.json; any other option given must equal "
                           "the run's)"),
         click.Option(["--tensorboard"], is_flag=True, default=False,
-                     help="also write TensorBoard event files into RUN/tensorboard"),
+                     help="also write TensorBoard event files into RUN/tensorboard: losses, "
+                          "reconstructions and samples every epoch, traversals at the end, "
+                          "the options and final measures as hparams"),
         click.Option(["--progress/--no-progress"], default=None,
                      help="show a progress bar  [default: when stderr is a terminal]"),
     ]
-    params += _narrowed(field_options(TrainConfig, include=_train_fields_for(cls.plan)), cls)
-    params += field_options(cls.config_class)
+    params += _narrowed(field_options(TrainConfig, include=_train_fields_for(entry.plan)),
+                        entry)
+    params += field_options(config_class)
     return click.Command(name, callback=callback, params=params,
-                         help=f"Train {cls.description}.",
-                         short_help=cls.description)
+                         help=f"Train {entry.description}.",
+                         short_help=entry.description)
 
 
 @click.group("train")
@@ -107,5 +150,6 @@ def train_group() -> None:
     """Train a model with SVI and write a run directory."""
 
 
-for _name in MODELS:
+for _name in CATALOG:
     train_group.add_command(make_train_command(_name))
+

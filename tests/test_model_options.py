@@ -60,7 +60,7 @@ def test_help_lists_only_the_models_own_options(name):
     shown = shown_options(name)
     train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
     own = set(visible_fields(name))
-    general = {"out", "resume", "tensorboard", "progress"}
+    general = {"out", "resume", "tensorboard", "progress", "config", "print_config"}
     assert set(shown) - general - train_fields == own
     assert set(shown) & own == own
     help_text = make_train_command(name).get_help(click.Context(make_train_command(name)))

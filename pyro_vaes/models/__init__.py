@@ -1,56 +1,41 @@
-"""Model registry: every model the library and the command line know by name."""
+"""Models: every model the library and the command line know by name.
+
+The names below load on first use (``pyro_vaes.models.registry`` imports every
+model, and torch with them), so that importing a model's config, or the
+catalogue, stays light.
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from pyro_vaes.config import from_dict, option_name, validate
-from pyro_vaes.errors import ConfigError
-from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel, ModelConfig
-from pyro_vaes.models.ccvae import CCVAE
-from pyro_vaes.models.m2 import M2
-from pyro_vaes.models.mlvae import MLVAE
-from pyro_vaes.models.parted import PartedVAE
-from pyro_vaes.models.vae import VAE, VAEConfig
-
-MODELS: dict[str, type[LatentVariableModel]] = {
-    VAE.name: VAE,
-    M2.name: M2,
-    CCVAE.name: CCVAE,
-    MLVAE.name: MLVAE,
-    PartedVAE.name: PartedVAE,
+_WHERE = {
+    "MODELS": "pyro_vaes.models.registry",
+    "build_model": "pyro_vaes.models.registry",
+    "model_class": "pyro_vaes.models.registry",
+    "Batch": "pyro_vaes.models.base",
+    "DataInfo": "pyro_vaes.models.base",
+    "LatentVariableModel": "pyro_vaes.models.base",
+    "ModelConfig": "pyro_vaes.config",
+    "VAE": "pyro_vaes.models.vae",
+    "VAEConfig": "pyro_vaes.models.vae.config",
+    "M2": "pyro_vaes.models.m2",
+    "CCVAE": "pyro_vaes.models.ccvae",
+    "MLVAE": "pyro_vaes.models.mlvae",
+    "PartedVAE": "pyro_vaes.models.parted",
 }
 
 
-def model_class(name: str) -> type[LatentVariableModel]:
-    """The model class registered under ``name``."""
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ConfigError(f"unknown model '{name}'; choose one of: {', '.join(MODELS)}") from None
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)
 
 
-def build_model(name: str, data_info: DataInfo, config: Any = None, *, elbo: str | None = None,
-                **options: Any) -> LatentVariableModel:
-    """Build a model by name, validating its options against the data and the ELBO.
-
-    ``config`` is the model's config dataclass (or a dict of its fields);
-    ``options`` override single fields, e.g. ``build_model("vae", info, latent_dim=4)``.
-    """
-    cls = model_class(name)
-    if config is None:
-        config = cls.config_class()
-    if isinstance(config, dict):
-        config = from_dict(cls.config_class, config)
-    for key, value in options.items():
-        if not hasattr(config, key):
-            raise ConfigError(f"model '{name}' has no option {option_name(key)}; see "
-                              f"`pyro-vaes train {name} --help`")
-        setattr(config, key, value)
-    validate(config)
-    cls.check_compatible(config, elbo, data_info)
-    return cls(config, data_info)
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
 
 
-__all__ = ["MODELS", "Batch", "DataInfo", "LatentVariableModel", "ModelConfig", "VAE",
-           "VAEConfig", "build_model", "model_class"]
+__all__ = ["CCVAE", "M2", "MLVAE", "MODELS", "VAE", "Batch", "DataInfo", "LatentVariableModel",
+           "ModelConfig", "PartedVAE", "VAEConfig", "build_model", "model_class"]

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from pyro_vaes.config import ELBOS, option
+from pyro_vaes.config import ELBOS, ModelConfig
 from pyro_vaes.data.info import DataInfo
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.inference.elbo import negative_elbo
@@ -47,33 +47,11 @@ from pyro_vaes.interventions import supported as registered_interventions
 from pyro_vaes.likelihoods import LIKELIHOODS
 from pyro_vaes.nets import (
     DEFAULT_CHANNELS,
-    NETS,
     check_net,
     default_net,
     make_decoder,
     make_encoder,
 )
-
-
-@dataclass
-class ModelConfig:
-    """Options every model takes: latent size, likelihood, the nets and their widths.
-
-    A model's own config class adds the options only it takes (the VAE's prior and guide
-    families, M2's auxiliary weight, ...), so ``pyro-vaes train MODEL --help`` lists exactly
-    the options that change that model.
-    """
-
-    latent_dim: int = option(10, "dimension of the latent z", min=1)
-    likelihood: str = option("bernoulli", "likelihood p(x | z)", choices=tuple(LIKELIHOODS))
-    net: str | None = option(None, "encoder and decoder: mlp (fully connected) or conv "
-                                   "(convolutional); default: conv where the image side is "
-                                   "even, at least 8 and square, else mlp", choices=NETS)
-    hidden_dim: int = option(256, "width of the encoder features and decoder hidden layer "
-                                  "(MLP layers; the conv nets' linear layer)", min=1)
-    channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "
-                                             "(doubled for the second half of the layers)",
-                           min=1)
 
 
 @dataclass

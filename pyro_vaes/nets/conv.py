@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DEFAULT_CHANNELS = 16
+from pyro_vaes.choices import DEFAULT_CHANNELS
 
 
 def conv_feature_side(side: int) -> tuple[int, int]:

@@ -7,16 +7,14 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from pyro_vaes.choices import DEFAULT_CHANNELS, NETS
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.nets.conv import (
-    DEFAULT_CHANNELS,
     ConvDecoder,
     ConvEncoder,
     conv_supported,
 )
 from pyro_vaes.nets.mlp import MLPDecoder, MLPEncoder
-
-NETS = ("mlp", "conv")
 
 NET_DESCRIPTIONS = {
     "mlp": "fully connected: encoder pixels-H-H, decoder z-H-H-pixels (H = --hidden-dim)",

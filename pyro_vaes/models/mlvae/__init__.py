@@ -1,10 +1,23 @@
 """ML-VAE: group content shared by the members of a group, style per member.
 
-Importing the package registers its interventions (swap, generate, interpolate).
+Loading the model class registers its interventions (swap, generate, interpolate).
 """
 
-from pyro_vaes.models.mlvae import interventions as _interventions  # noqa: F401  (registers)
-from pyro_vaes.models.mlvae.config import MLVAEConfig
-from pyro_vaes.models.mlvae.model import MLVAE
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so that importing the config alone stays free of torch.
+    if name == "MLVAEConfig":
+        return importlib.import_module("pyro_vaes.models.mlvae.config").MLVAEConfig
+    if name == "MLVAE":
+        # importing the model registers its interventions
+        importlib.import_module("pyro_vaes.models.mlvae.interventions")
+        return importlib.import_module("pyro_vaes.models.mlvae.model").MLVAE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["MLVAE", "MLVAEConfig"]

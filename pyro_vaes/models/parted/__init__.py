@@ -1,10 +1,23 @@
 """Class-related / class-independent VAE ("parted"): class c, class-related u, class-free z.
 
-Importing the package registers its interventions (traverse, generate, swap).
+Loading the model class registers its interventions (traverse, generate, swap).
 """
 
-from pyro_vaes.models.parted import interventions as _interventions  # noqa: F401  (registers)
-from pyro_vaes.models.parted.config import PartedConfig
-from pyro_vaes.models.parted.model import PartedVAE
+from __future__ import annotations
 
-__all__ = ["PartedConfig", "PartedVAE"]
+import importlib
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use, so that importing the config alone stays free of torch.
+    if name == "PartedConfig":
+        return importlib.import_module("pyro_vaes.models.parted.config").PartedConfig
+    if name == "PartedVAE":
+        # importing the model registers its interventions
+        importlib.import_module("pyro_vaes.models.parted.interventions")
+        return importlib.import_module("pyro_vaes.models.parted.model").PartedVAE
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["PartedVAE", "PartedConfig"]

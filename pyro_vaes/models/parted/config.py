@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyro_vaes.config import option
-from pyro_vaes.models.base import ModelConfig
+from pyro_vaes.config import ModelConfig, option
 
 
 @dataclass
