@@ -24,6 +24,7 @@ def test_slope_at_follows_the_linear_schedule_by_hand() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.reproduce
 def test_parted_quick(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     done = subprocess.run(

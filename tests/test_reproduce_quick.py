@@ -39,6 +39,21 @@ def claim_rows(text: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.reproduce
+def test_ccvae_quick(tmp_path: Path) -> None:
+    text = section(run_quick("ccvae", tmp_path), "ccvae")
+    assert "| claim | measured" in text
+    rows = claim_rows(text)
+    assert len(rows) >= 9
+    assert any("Label leakage" in r for r in rows) and any("Stable objective" in r for r in rows)
+    for row in rows:
+        assert len(row.strip("|").split(" | ")) == 5
+    published = tmp_path / "work" / "published"
+    assert any(p.name.startswith("ccvae-") and p.suffix == ".png" for p in published.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.reproduce
 def test_mlvae_quick(tmp_path: Path) -> None:
     text = section(run_quick("mlvae", tmp_path), "mlvae")
     assert "| claim | measured" in text
@@ -51,6 +66,7 @@ def test_mlvae_quick(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.reproduce
 def test_influential_quick(tmp_path: Path) -> None:
     text = section(run_quick("influential", tmp_path), "influential")
     assert "| claim | measured" in text
@@ -65,6 +81,7 @@ def test_influential_quick(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.reproduce
 def test_shapes_quick(tmp_path: Path) -> None:
     from runners.reproduce.shapes import METRIC_KEYS, MODELS
 
