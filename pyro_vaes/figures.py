@@ -6,11 +6,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, imported on first use (training and the
+    command line need it only when a figure is drawn)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def tile(images: torch.Tensor, nrow: int) -> torch.Tensor:
@@ -48,6 +55,7 @@ def save_image_grid(images: torch.Tensor, path: str | Path, *, nrow: int,
     h, w = images.shape[-2:]
     fig_w = max(3.0, 0.45 * nrow * max(w, 16) / 16 + (1.5 if row_labels else 0.5))
     fig_h = max(2.5, 0.45 * nrows * max(h, 16) / 16 + 1.0)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(fig_w, fig_h))
     cmap = "gray" if grid.shape[-1] == 1 else None
     ax.imshow(grid.squeeze(-1) if cmap else grid.numpy(), cmap=cmap, vmin=0, vmax=1,
@@ -77,6 +85,7 @@ def save_image_grid(images: torch.Tensor, path: str | Path, *, nrow: int,
 def save_loss_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """Training loss (negative ELBO) and validation negative ELBO per epoch."""
     epochs = [r["epoch"] for r in history]
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(epochs, [r["train_loss"] for r in history], marker="o", ms=3, label="train loss")
     ax.plot(epochs, [-r["val_elbo"] for r in history], marker="s", ms=3,
@@ -99,6 +108,7 @@ def save_bar_chart(values: dict[str, Sequence[float]], labels: Sequence[str], pa
 
     x = np.arange(len(labels))
     width = 0.8 / max(len(values), 1)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(5, 0.35 * len(labels) * max(len(values), 1)), 3.5))
     for i, (name, series) in enumerate(values.items()):
         ax.bar(x + i * width - 0.4 + width / 2, list(series), width, label=name)
@@ -119,6 +129,7 @@ def save_bar_chart(values: dict[str, Sequence[float]], labels: Sequence[str], pa
 def save_line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], path: str | Path,
                    *, xlabel: str, ylabel: str, title: str | None = None) -> Path:
     """One line per named (x, y) series."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.4))
     for name, (xs, ys) in series.items():
         ax.plot(list(xs), list(ys), marker="o", ms=3, label=name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 
@@ -105,3 +106,14 @@ def test_image_dataset_subset() -> None:
     assert torch.equal(part.images, data.images[[3, 1]])
     assert part.factor_names == ["f"] and part.attribute_names == ["x"]
     assert torch.allclose(data.pixels(), data.images.float() / 255)
+
+
+def test_the_digits_read_directly_equal_scikit_learns() -> None:
+    from sklearn.datasets import load_digits
+
+    from pyro_vaes.data.digits import read_digits
+
+    pixels, targets = read_digits()
+    bunch = load_digits()
+    assert pixels.dtype == bunch.images.dtype and np.array_equal(pixels, bunch.images)
+    assert np.array_equal(targets, bunch.target)

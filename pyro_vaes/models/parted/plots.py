@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.patches import Ellipse  # noqa: E402
+from pyro_vaes.figures import pyplot
 
 
 def save_prior_components(means: torch.Tensor, scales: torch.Tensor, overlaps: torch.Tensor,
                           names: Sequence[str], path: str | Path, *, tau: float) -> Path:
     """Left: each component in (u1, u2) with 1- and 2-sigma ellipses (a density curve of u1
     when u is one-dimensional). Right: the K x K Bhattacharyya coefficients, written out."""
+    from matplotlib.patches import Ellipse
+
+    plt = pyplot()
     means, scales, overlaps = (t.detach().float().cpu() for t in (means, scales, overlaps))
     k = means.shape[0]
     colours = plt.get_cmap("tab10" if k <= 10 else "tab20")
