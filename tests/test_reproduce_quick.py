@@ -129,3 +129,19 @@ def test_mixture_standard_error_is_zero_where_every_term_is_the_same() -> None:
     assert errors[0] == pytest.approx(0.0, abs=1e-12)
     assert errors[1] == pytest.approx(0.0, abs=1e-9)
     assert 0.3 / math.sqrt(n) < errors[2] < 3.0 / math.sqrt(n)
+
+
+@pytest.mark.parametrize(("program", "defaults"), [
+    ("ccvae", (3, 60, 10)), ("mlvae", (3, 60, 10)), ("influential", (3, 60, 10)),
+    ("shapes", (1, 30, 5)), ("parted", (3, 30, 6))])
+def test_every_program_parses_the_shared_options(program, defaults, tmp_path) -> None:
+    import importlib
+
+    from runners.reproduce.common import REPRODUCTION_PAGE
+
+    parse = importlib.import_module(f"runners.reproduce.{program}").parse
+    full = parse([])
+    assert (full.seeds, full.max_epochs, full.patience) == defaults
+    assert full.work == ROOT / "runs" / "reproduce" / program and full.page == REPRODUCTION_PAGE
+    quick = parse(["--quick", "--work", str(tmp_path), "--jobs", "1"])
+    assert quick.quick and quick.jobs == 1 and quick.page == tmp_path / "reproduction.md"

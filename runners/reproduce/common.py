@@ -14,6 +14,7 @@ and the verdict.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -321,3 +322,33 @@ def mean_of(values: Iterable[float]) -> float:
 def by_seed(names: Iterable[str], value: Callable[[str], float]) -> Stat:
     """A Stat of ``value(name)`` over run names (one per seed)."""
     return Stat.of(value(n) for n in names)
+
+
+def program_parser(doc: str, *, seeds: int = 3, max_epochs: int = 60, patience: int = 10,
+                   quick: str = "a smoke run on digits (2 epochs, one seed) to a scratch page"
+                   ) -> argparse.ArgumentParser:
+    """The options every reproduction program takes; a program adds its own before
+    :func:`program_arguments` parses them."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--seeds", type=int, default=seeds, help="seeds per cell")
+    parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")
+    parser.add_argument("--max-epochs", type=int, default=max_epochs)
+    parser.add_argument("--patience", type=int, default=patience)
+    parser.add_argument("--work", type=Path, default=None,
+                        help="run directories [default: runs/reproduce/PROGRAM]")
+    parser.add_argument("--page", type=Path, default=None,
+                        help="page to write [default: docs/reproduction.md; with --quick, "
+                             "WORK/reproduction.md]")
+    return parser
+
+
+def program_arguments(parser: argparse.ArgumentParser, argv: list[str] | None,
+                      program: str) -> argparse.Namespace:
+    """Parse; the run directories default to runs/reproduce/PROGRAM[-quick], the page to
+    docs/reproduction.md (a scratch page in the run directories with --quick)."""
+    args = parser.parse_args(argv)
+    tag = f"{program}-quick" if args.quick else program
+    args.work = args.work or ROOT / "runs" / "reproduce" / tag
+    args.page = args.page or (args.work / "reproduction.md" if args.quick else REPRODUCTION_PAGE)
+    return args

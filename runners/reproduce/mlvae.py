@@ -51,8 +51,6 @@ from typing import Any
 import torch
 
 from runners.reproduce.common import (
-    REPRODUCTION_PAGE,
-    ROOT,
     Claim,
     Environment,
     RunSpec,
@@ -60,6 +58,8 @@ from runners.reproduce.common import (
     Stat,
     claims_table,
     loss_spikes,
+    program_arguments,
+    program_parser,
     publish_figure,
     read_evaluation,
     read_history,
@@ -264,23 +264,9 @@ per test group (K = 100) {extra['ml_iw'].format(1)}.
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run on digits (2 epochs, one seed) to a scratch page")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser = program_parser(__doc__)
     parser.add_argument("--heldout-seeds", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")
-    parser.add_argument("--max-epochs", type=int, default=60)
-    parser.add_argument("--patience", type=int, default=10)
-    parser.add_argument("--work", type=Path, default=None,
-                        help="run directories [default: runs/reproduce/mlvae]")
-    parser.add_argument("--page", type=Path, default=None,
-                        help="page to write [default: docs/reproduction.md]")
-    args = parser.parse_args(argv)
-    tag = "mlvae-quick" if args.quick else "mlvae"
-    args.work = args.work or ROOT / "runs" / "reproduce" / tag
-    args.page = args.page or (args.work / "reproduction.md" if args.quick else REPRODUCTION_PAGE)
-    return args
+    return program_arguments(parser, argv, "mlvae")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -49,13 +49,14 @@ import torch
 
 from runners.reproduce.ccvae import shapes_options
 from runners.reproduce.common import (
-    REPRODUCTION_PAGE,
     ROOT,
     Environment,
     RunSpec,
     Stages,
     Stat,
     loss_spikes,
+    program_arguments,
+    program_parser,
     read_evaluation,
     read_history,
     run_all,
@@ -219,25 +220,11 @@ mutual_info_score: lower is more independent.
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run on shapes-small (2 epochs) to a scratch page")
-    parser.add_argument("--seeds", type=int, default=1,
-                        help="seeds per model (three take about three times as long)")
-    parser.add_argument("--jobs", type=int, default=2, help="trainings at a time")
-    parser.add_argument("--max-epochs", type=int, default=30)
-    parser.add_argument("--patience", type=int, default=5)
-    parser.add_argument("--work", type=Path, default=None,
-                        help="run directories [default: runs/reproduce/shapes]")
-    parser.add_argument("--page", type=Path, default=None,
-                        help="page to write [default: docs/reproduction.md]")
+    parser = program_parser(__doc__, seeds=1, max_epochs=30, patience=5,
+                            quick="a smoke run on shapes-small (2 epochs) to a scratch page")
     parser.add_argument("--score", type=Path, default=None, metavar="RUN",
                         help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    tag = "shapes-quick" if args.quick else "shapes"
-    args.work = args.work or ROOT / "runs" / "reproduce" / tag
-    args.page = args.page or (args.work / "reproduction.md" if args.quick else REPRODUCTION_PAGE)
-    return args
+    return program_arguments(parser, argv, "shapes")
 
 
 def main(argv: list[str] | None = None) -> None:
