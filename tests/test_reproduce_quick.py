@@ -145,3 +145,25 @@ def test_every_program_parses_the_shared_options(program, defaults, tmp_path) ->
     assert full.work == ROOT / "runs" / "reproduce" / program and full.page == REPRODUCTION_PAGE
     quick = parse(["--quick", "--work", str(tmp_path), "--jobs", "1"])
     assert quick.quick and quick.jobs == 1 and quick.page == tmp_path / "reproduction.md"
+
+
+@pytest.mark.parametrize("program", ["ccvae", "mlvae", "influential", "shapes", "parted"])
+@pytest.mark.parametrize("mode", [[], ["--quick"]])
+def test_every_training_of_a_program_is_a_valid_command_line(program, mode) -> None:
+    """Each RunSpec's options parse as `pyro-vaes train MODEL` options (full and quick mode),
+    so that no program fails hours in on an option a model does not take."""
+    import importlib
+
+    import click
+
+    from runners.reproduce.common import option_args
+    from runners.train import make_train_command
+
+    module = importlib.import_module(f"runners.reproduce.{program}")
+    for spec in module.specs(module.parse(mode)):
+        command = make_train_command(spec.model)
+        args = ["--out", "unused", *option_args(spec.options)]
+        try:
+            command.make_context(command.name, args)
+        except click.UsageError as error:
+            pytest.fail(f"{program} {spec.name}: {error.format_message()}")

@@ -79,7 +79,7 @@ def base_options(args: argparse.Namespace) -> dict[str, Any]:
                 "batch_size": 64, "lr": 1e-3, "epochs": 2, "latent_dim": 20}
     return {"data": "fashion-mnist", "net": "mlp", "likelihood": "bernoulli",
             "elbo": "meanfield", "batch_size": 128, "lr": 1e-3, "epochs": args.max_epochs,
-            "patience": args.patience, "early_stop_on": "val_elbo", "latent_dim": 20}
+            "patience": args.patience, "latent_dim": 20}     # early stopping: val_elbo
 
 
 def mlvae_options(args: argparse.Namespace) -> dict[str, Any]:
