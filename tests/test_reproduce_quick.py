@@ -48,7 +48,7 @@ def test_ccvae_quick(tmp_path: Path) -> None:
     assert any("Label leakage" in r for r in rows) and any("Stable objective" in r for r in rows)
     for row in rows:
         assert len(row.strip("|").split(" | ")) == 5
-    published = tmp_path / "work" / "published"
+    published = tmp_path / "figures"
     assert any(p.name.startswith("ccvae-") and p.suffix == ".png" for p in published.iterdir())
 
 
@@ -62,7 +62,7 @@ def test_mlvae_quick(tmp_path: Path) -> None:
     assert any("content c" in r for r in rows) and any("Unseen groups" in r for r in rows)
     for row in rows:
         assert len(row.strip("|").split(" | ")) == 5
-    assert (tmp_path / "work" / "published" / "mlvae-swap.png").is_file()
+    assert (tmp_path / "figures" / "mlvae-swap.png").is_file()
 
 
 @pytest.mark.slow
@@ -75,7 +75,7 @@ def test_influential_quick(tmp_path: Path) -> None:
     assert any("I mixture <= closed form <= KL" in r for r in rows)
     curve = [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
     assert [int(line.split("|")[1]) for line in curve] == list(range(1, 21))
-    published = tmp_path / "work" / "published"
+    published = tmp_path / "figures"
     assert {"influential-mi-beta1.png", "influential-mi-beta4.png",
             "influential-accuracy-vs-k.png"} <= {p.name for p in published.iterdir()}
 

@@ -30,12 +30,12 @@ from runners.reproduce.common import (
     loss_spikes,
     program_arguments,
     program_parser,
-    publish_figure,
+    publish_figures,
     read_evaluation,
     read_history,
-    run_all,
     seeds_for,
     split_options,
+    train_every_spec,
     write_section,
 )
 
@@ -279,9 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     stages = Stages("ccvae")
     env = Environment(args.work, jobs=args.jobs, judge_cache=args.work / "judge-cache",
                       stages=stages)
-    all_specs = specs(args)
-    stages(f"{len(all_specs)} trainings, {args.jobs} at a time, in {args.work}")
-    dirs = run_all(all_specs, env)
+    dirs = train_every_spec(specs(args), env, args, stages)
     stages("leakage curve")
     curve = leakage_curve(args, env, stages)
     stages("shape probe on the shapes set")
@@ -290,9 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     stages("figures")
     top = label_counts(args)[-1]
     written = intervention_figures(dirs[f"ccvae-{top}-s0"], args.work)
-    figures_dir = args.work / "published" if args.quick else None
-    links = [publish_figure(p, f"ccvae-{p.name}", *([figures_dir] if figures_dir else []))
-             for p in written]
+    links = publish_figures(args, written, lambda p: f"ccvae-{p.name}")
     page = write_page(args, claims, oversampling, curve, dirs, links, stages)
     for claim in claims:
         print(claim.row())

@@ -303,6 +303,22 @@ def publish_figure(source: Path, name: str, figures: Path = FIGURES) -> str:
     return f"![{name}](figures/{name})"
 
 
+def publish_figures(args: argparse.Namespace, written: Iterable[Path],
+                    name: Callable[[Path], str] = lambda p: p.name) -> list[str]:
+    """Publish each figure as ``name(path)`` beside the page the program writes
+    (docs/figures/ for docs/reproduction.md; PAGE_DIR/figures/ for a --quick scratch page),
+    so that the page's links resolve; their markdown links."""
+    figures = FIGURES if args.page == REPRODUCTION_PAGE else args.page.parent / "figures"
+    return [publish_figure(path, name(path), figures) for path in written]
+
+
+def train_every_spec(specs: Sequence[RunSpec], env: Environment, args: argparse.Namespace,
+                     stages: Stages) -> dict[str, Path]:
+    """Say how many trainings and where, then :func:`run_all` them."""
+    stages(f"{len(specs)} trainings, {args.jobs} at a time, in {args.work}")
+    return run_all(specs, env)
+
+
 def minutes(seconds: float) -> str:
     """``12.3 min``."""
     return f"{seconds / 60:.1f} min"

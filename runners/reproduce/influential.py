@@ -59,11 +59,11 @@ from runners.reproduce.common import (
     mean_of,
     program_arguments,
     program_parser,
-    publish_figure,
+    publish_figures,
     read_evaluation,
     read_history,
-    run_all,
     seeds_for,
+    train_every_spec,
     write_section,
 )
 
@@ -337,16 +337,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     stages = Stages("influential")
     env = Environment(args.work, jobs=args.jobs, stages=stages)
-    all_specs = specs(args)
-    stages(f"{len(all_specs)} trainings, {args.jobs} at a time, in {args.work}")
-    dirs = run_all(all_specs, env)
+    dirs = train_every_spec(specs(args), env, args, stages)
     stages("mutual information and accuracy against k, two runs at a time")
     results = analyse_all(dirs, env)
     claims = build_claims(args, dirs, results)
     stages("figures")
     written = figures(args, results)
-    figures_dir = args.work / "published" if args.quick else None
-    links = [publish_figure(p, p.name, *([figures_dir] if figures_dir else [])) for p in written]
+    links = publish_figures(args, written)
     page = write_page(args, claims, dirs, results, links, stages)
     for claim in claims:
         print(claim.row())

@@ -60,11 +60,11 @@ from runners.reproduce.common import (
     loss_spikes,
     program_arguments,
     program_parser,
-    publish_figure,
+    publish_figures,
     read_evaluation,
     read_history,
-    run_all,
     seeds_for,
+    train_every_spec,
     write_section,
 )
 
@@ -273,17 +273,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
     stages = Stages("mlvae")
     env = Environment(args.work, jobs=args.jobs, stages=stages)
-    all_specs = specs(args)
-    stages(f"{len(all_specs)} trainings, {args.jobs} at a time, in {args.work}")
-    dirs = run_all(all_specs, env)
+    dirs = train_every_spec(specs(args), env, args, stages)
     stages("probes and group ELBOs")
     claims, extra = build_claims(args, dirs)
     stages("figures")
     written = intervention_figures(dirs["mlvae-s0"], dirs["mlvae-heldout-s0"], args.work)
-    figures_dir = args.work / "published" if args.quick else None
-    links = [publish_figure(p, p.name if p.name.startswith("mlvae") else f"mlvae-{p.name}",
-                            *([figures_dir] if figures_dir else []))
-             for p in written]
+    links = publish_figures(args, written, lambda p: p.name if p.name.startswith("mlvae")
+                            else f"mlvae-{p.name}")
     page = write_page(args, claims, extra, dirs, links, stages)
     for claim in claims:
         print(claim.row())

@@ -48,11 +48,11 @@ from runners.reproduce.common import (
     loss_spikes,
     program_arguments,
     program_parser,
-    publish_figure,
+    publish_figures,
     read_evaluation,
     read_history,
-    run_all,
     seeds_for,
+    train_every_spec,
     write_section,
 )
 
@@ -258,16 +258,12 @@ def main(argv: list[str] | None = None) -> None:
     stages = Stages("parted")
     env = Environment(args.work, jobs=args.jobs, judge_cache=args.work / "judge-cache",
                       stages=stages)
-    all_specs = specs(args)
-    stages(f"{len(all_specs)} trainings, {args.jobs} at a time, in {args.work}")
-    dirs = run_all(all_specs, env)
+    dirs = train_every_spec(specs(args), env, args, stages)
     stages("claims")
     claims = build_claims(args, dirs)
     stages("figures")
     written = intervention_figures(dirs[f"parted-{label_counts(args)[0]}-s0"], args.work)
-    figures_dir = args.page.parent / "figures" if args.quick else None
-    links = [publish_figure(p, figure_name(p), *([figures_dir] if figures_dir else []))
-             for p in written]
+    links = publish_figures(args, written, figure_name)
     page = write_page(args, claims, dirs, links, stages)
     for claim in claims:
         print(claim.row())

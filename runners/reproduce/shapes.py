@@ -59,8 +59,8 @@ from runners.reproduce.common import (
     program_parser,
     read_evaluation,
     read_history,
-    run_all,
     seeds_for,
+    train_every_spec,
     write_section,
 )
 
@@ -233,9 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     stages = Stages("shapes")
     env = Environment(args.work, jobs=args.jobs, stages=stages)
-    all_specs = specs(args)
-    stages(f"{len(all_specs)} trainings, {args.jobs} at a time, in {args.work}")
-    dirs = run_all(all_specs, env)
+    dirs = train_every_spec(specs(args), env, args, stages)
     stages("disentanglement metrics")
     scores = score_all(dirs, env)
     page = write_page(args, dirs, scores, stages)
