@@ -412,28 +412,44 @@ def _train(model_name: str, root: Path, model_options: dict[str, Any], train_con
             raise
         raise ConfigError(f"model '{model_name}' with these options does not fit in memory; "
                           f"choose smaller sizes") from None
-    if checkpoint is not None:
-        try:
-            trainer.load_state_dict(checkpoint)
-        except (KeyError, ValueError, TypeError, RuntimeError) as error:
-            raise CheckpointError(f"{directory.checkpoint}: its training state does not fit "
-                                  f"this run ({type(error).__name__}); train a new run"
-                                  ) from None
-        if restart_schedule:
-            trainer.restart_schedule()
+    try:
+        if checkpoint is not None:
+            try:
+                trainer.load_state_dict(checkpoint)
+            except (KeyError, ValueError, TypeError, RuntimeError) as error:
+                raise CheckpointError(f"{directory.checkpoint}: its training state does not "
+                                      f"fit this run ({type(error).__name__}); train a new run"
+                                      ) from None
+            if restart_schedule:
+                trainer.restart_schedule()
+        _fit_and_record(trainer, run, context, tensorboard, fresh=checkpoint is None)
+    finally:
+        context.teardown()                     # every rank, also after an interruption
+    if not context.is_main:
+        return run
+    if figures:
+        write_training_figures(run)
+    return run
+
+
+def _fit_and_record(trainer: Trainer, run: Run, context: DistributedContext,
+                    tensorboard: bool, *, fresh: bool) -> None:
+    """Write the run directory (rank 0; ``fresh``: create it), train, and wait for every
+    rank at the end."""
+    directory = run.directory
     lock = writer = None
     try:
         if context.is_main:
-            if checkpoint is None:
-                directory = RunDirectory.create(root)
+            if fresh:
+                directory = RunDirectory.create(directory.root)
             lock = directory.lock()
             faults.reached("run-created", 1)
-            if checkpoint is not None:
+            if not fresh:
                 directory.truncate_metrics(trainer.epoch)
             trainer.checkpointer = _checkpointer(run)
             writer = _EpochWriter(run, tensorboard)
             trainer.callbacks.append(writer)
-        if checkpoint is None:
+        if fresh:
             trainer.save_checkpoint()          # resumable from before the first step
         if context.is_main:
             directory.write_config(run.config_dict())
@@ -451,11 +467,6 @@ def _train(model_name: str, root: Path, model_options: dict[str, Any], train_con
         if lock is not None:
             lock.release()
     context.barrier()
-    if not context.is_main:
-        return run
-    if figures:
-        write_training_figures(run)
-    return run
 
 
 def _stopped(trainer: Trainer, run: Run, diverged: bool = False) -> str:

@@ -26,3 +26,4 @@ history = trainer.fit()
 torch.save({"state_dict": model.state_dict(), "initial": initial, "history": history,
             "world_size": context.world_size, "seen": trainer.plan.num_train_batches()},
            out / f"rank{context.rank}.pt")
+trainer.distributed.teardown()

@@ -56,6 +56,13 @@ class DistributedContext:
         if self.enabled and not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
+    def teardown(self) -> None:
+        """Leave the process group (idempotent). Every rank calls this before it exits:
+        a process that exits with gloo's threads still running can abort in the C++
+        runtime ("terminate called without an active exception", SIGABRT)."""
+        if self.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+
     def shard(self, batch: Batch) -> Batch | None:
         """This rank's share of a batch (every world_size-th data point), or None when the
         batch has fewer points than ranks (then every rank skips it)."""
