@@ -181,6 +181,23 @@ def _check_config_json(directory: RunDirectory, saved: dict[str, Any]) -> None:
                               f"changes on the command line")
 
 
+def _check_best_against_last(directory: RunDirectory, best: dict[str, Any],
+                             best_path: Path) -> None:
+    """config.json records the settings of the run's last checkpoint; a resume may have
+    changed training options (--epochs, --lr, ...) since the best epoch, so RUN/best.pt is
+    checked against the last checkpoint: the same model, model options and data."""
+    last = load_checkpoint(directory.checkpoint, map_location="cpu")["config"]
+    _check_config_json(directory, last)
+    normal = json.loads(json.dumps({k: best.get(k) for k in ("model", "model_config",
+                                                           "data_info")}))
+    differing = [k for k, v in normal.items()
+                 if v != json.loads(json.dumps(last.get(k)))]
+    if differing:
+        raise CheckpointError(f"{best_path} holds another model than {directory.checkpoint} "
+                              f"(its {', '.join(differing)} differ); use --checkpoint last, "
+                              f"or restore the run's best.pt")
+
+
 def _fits_in_memory(model: torch.nn.Module, device: torch.device, what: str) -> None:
     """Refuse a model whose parameters, gradients and Adam moments cannot fit."""
     need = 4 * sum(p.numel() * p.element_size() for p in model.parameters())
@@ -500,7 +517,10 @@ def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = N
     config = checkpoint["config"]
     if expect_model is not None:
         _check_checkpoint_model(checkpoint, expect_model, path_of)
-    _check_config_json(directory, config)
+    if which == "best":
+        _check_best_against_last(directory, config, path_of)
+    else:
+        _check_config_json(directory, config)
     try:
         data_info = DataInfo.from_dict(config["data_info"])
         model = build_model(config["model"], data_info, dict(config["model_config"]))

@@ -82,6 +82,21 @@ def test_resume_continues_the_early_stopping_state_exactly(tmp_path, scripted):
     for key, value in straight.model.state_dict().items():
         assert torch.equal(resumed.model.state_dict()[key], value), key
     assert load_checkpoint(tmp_path / "resumed" / "best.pt")["epoch"] == 2
+    # config.json now records --epochs 8 (a change made by the resume) while best.pt was
+    # written under --epochs 4: the best weights still load, with their own settings
+    best = api.load_run(tmp_path / "resumed", which="best")
+    assert best.history[-1]["epoch"] == 2 and best.train_config.epochs == 4
+    for key, value in load_checkpoint(tmp_path / "resumed" / "best.pt")["state_dict"].items():
+        assert torch.equal(best.model.state_dict()[key], value), key
+
+
+def test_a_best_checkpoint_of_another_model_is_refused(tmp_path):
+    _train(tmp_path / "a", epochs=1, patience=None)
+    api.train("vae", tmp_path / "b", model_options={**SMALL, "latent_dim": 4},
+              train_config=_config(1, None), figures=False)
+    (tmp_path / "b" / "best.pt").replace(tmp_path / "a" / "best.pt")
+    with pytest.raises(CheckpointError, match="holds another model.*model_config"):
+        api.load_run(tmp_path / "a", which="best")
 
 
 def test_without_patience_all_epochs_run_and_best_pt_follows_the_measure(tmp_path, scripted):
