@@ -58,7 +58,7 @@ def save_image_grid(images: torch.Tensor, path: str | Path, *, nrow: int,
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(fig_w, fig_h))
     cmap = "gray" if grid.shape[-1] == 1 else None
-    ax.imshow(grid.squeeze(-1) if cmap else grid.numpy(), cmap=cmap, vmin=0, vmax=1,
+    ax.imshow((grid.squeeze(-1) if cmap else grid).numpy(), cmap=cmap, vmin=0, vmax=1,
               interpolation="nearest")
     ax.set_xticks([1 + k * (w + 1) + w / 2 for k in range(nrow)] if col_labels else [])
     if col_labels:

@@ -95,7 +95,7 @@ def _fingerprint(name, options, splits):
     loss.backward()
     grad = sum(float(p.grad.abs().sum()) for p in model.parameters() if p.grad is not None)
     shapes = tuple(tuple(p.shape) for p in model.parameters())
-    return shapes, round(float(loss), 6), round(grad, 4), tuple(batch.x.shape), \
+    return shapes, round(float(loss.detach()), 6), round(grad, 4), tuple(batch.x.shape), \
         float(batch.x.sum())
 
 
