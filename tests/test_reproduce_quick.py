@@ -133,7 +133,7 @@ def test_mixture_standard_error_is_zero_where_every_term_is_the_same() -> None:
 
 @pytest.mark.parametrize(("program", "defaults"), [
     ("ccvae", (3, 60, 10)), ("mlvae", (3, 60, 10)), ("influential", (3, 60, 10)),
-    ("shapes", (1, 30, 5)), ("parted", (3, 30, 6))])
+    ("shapes", (1, 60, 5)), ("parted", (3, 30, 6))])
 def test_every_program_parses_the_shared_options(program, defaults, tmp_path) -> None:
     import importlib
 

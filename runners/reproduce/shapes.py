@@ -7,7 +7,7 @@ likelihood, batch 128, Adam 1e-3, the same total latent size 17 (the CCVAE's 7
 characteristic latents, one per binarised factor, and 10 style latents; the other
 label-aware models split it the same way: ML-VAE content 7 + style 10, the class-related
 model u 7 + z 10), each model's own default ELBO, and early stopping with patience 5 (at
-most 30 epochs; validation ELBO for the unsupervised models, validation accuracy for the
+most 60 epochs; validation ELBO for the unsupervised models, validation accuracy for the
 semi-supervised ones). The CCVAE's options are those of ``runners.reproduce.ccvae`` (its
 ``ccvae-shapes-s0`` run; here with this program's epoch budget):
 
@@ -24,15 +24,11 @@ unsupervised total correlation and mutual information) on the posterior means of
 Gaussian latent site for all 4,608 test images against the five true factors; the scoring
 runs in its own process per model, two at a time.
 
-Time (estimated from one-epoch pilots, one thread per training, two at a time): CPU time
-per shapes epoch about 10 s for the VAE and the beta-VAE, 18 s for M2 and about 15 s for the
-CCVAE, the ML-VAE and the class-related model (scaled from their wall times beside the VAE's
-at a 1-minute load of about 9: VAE 39 s, M2 99 s, CCVAE 58 s, ML-VAE 58 s, class-related 60
-s); evaluation about 1 minute per model and the metrics about 80 s of CPU per model (3
-minutes of wall time niced at load 8), two at a time. At most 30 epochs of all six, two at
-a time: about 21 minutes of training on two free cores, plus about 8 minutes of evaluation
-and metrics: about 30 minutes on free cores; at a load of 4-6 about twice that, 60 minutes;
-at the pilots' load of 9 it would exceed 90 (``--max-epochs`` cuts it).
+Time (measured, load 0.7-2, two trainings at a time): with a 30-epoch cap 28.5 minutes
+(training 11-12 minutes per pair, evaluation about 1 minute and the metrics about 80 s per
+model); to the 60-epoch cap (the semi-supervised models stop early, at 33-38 epochs) about
+54 minutes in all. ``--max-epochs 30`` halves the training; the metrics moved by at most
+0.054 between the two caps (docs/reproduction.md).
 """
 
 from __future__ import annotations
@@ -219,7 +215,7 @@ mutual_info_score: lower is more independent.
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = program_parser(__doc__, seeds=1, max_epochs=30, patience=5,
+    parser = program_parser(__doc__, seeds=1, max_epochs=60, patience=5,
                             quick="a smoke run on shapes-small (2 epochs) to a scratch page")
     parser.add_argument("--score", type=Path, default=None, metavar="RUN",
                         help=argparse.SUPPRESS)
