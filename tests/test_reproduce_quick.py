@@ -38,16 +38,23 @@ def claim_rows(text: str) -> list[str]:
             if re.search(r"\| \*\*(met|not met)\*\*[^|]*\|$", line)]
 
 
+def checked_claim_rows(text: str, at_least: int) -> list[str]:
+    """The claims table's rows, after checking its header, its size and that every row has
+    the five cells claim | measured | baseline | target | verdict."""
+    assert "| claim | measured" in text
+    rows = claim_rows(text)
+    assert len(rows) >= at_least
+    for row in rows:
+        assert len(row.strip("|").split(" | ")) == 5
+    return rows
+
+
 @pytest.mark.slow
 @pytest.mark.reproduce
 def test_ccvae_quick(tmp_path: Path) -> None:
     text = section(run_quick("ccvae", tmp_path), "ccvae")
-    assert "| claim | measured" in text
-    rows = claim_rows(text)
-    assert len(rows) >= 9
+    rows = checked_claim_rows(text, 9)
     assert any("Label leakage" in r for r in rows) and any("Stable objective" in r for r in rows)
-    for row in rows:
-        assert len(row.strip("|").split(" | ")) == 5
     published = tmp_path / "figures"
     assert any(p.name.startswith("ccvae-") and p.suffix == ".png" for p in published.iterdir())
 
@@ -56,12 +63,8 @@ def test_ccvae_quick(tmp_path: Path) -> None:
 @pytest.mark.reproduce
 def test_mlvae_quick(tmp_path: Path) -> None:
     text = section(run_quick("mlvae", tmp_path), "mlvae")
-    assert "| claim | measured" in text
-    rows = claim_rows(text)
-    assert len(rows) >= 4
+    rows = checked_claim_rows(text, 4)
     assert any("content c" in r for r in rows) and any("Unseen groups" in r for r in rows)
-    for row in rows:
-        assert len(row.strip("|").split(" | ")) == 5
     assert (tmp_path / "figures" / "mlvae-swap.png").is_file()
 
 
@@ -69,9 +72,7 @@ def test_mlvae_quick(tmp_path: Path) -> None:
 @pytest.mark.reproduce
 def test_influential_quick(tmp_path: Path) -> None:
     text = section(run_quick("influential", tmp_path), "influential")
-    assert "| claim | measured" in text
-    rows = claim_rows(text)
-    assert len(rows) >= 3
+    rows = checked_claim_rows(text, 3)
     assert any("I mixture <= closed form <= KL" in r for r in rows)
     curve = [line for line in text.splitlines() if re.match(r"\| \d+ \|", line)]
     assert [int(line.split("|")[1]) for line in curve] == list(range(1, 21))

@@ -8,8 +8,7 @@ does not pay for them: ``pyro-vaes train`` reaches its first step sooner.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pyro_vaes.lazy import lazy_exports
 
 _METRICS = ("DCIScores", "MIGScores", "SAPScores", "beta_vae_score", "dci",
             "dci_disentanglement", "factor_vae_score", "mig", "mig_continuous",
@@ -20,16 +19,7 @@ _MUTUAL_INFORMATION = ("MutualInformationReport", "active_units",
                        "mutual_information_report", "posterior_mean_variance")
 _WHERE = {**{name: "pyro_vaes.analysis.metrics" for name in _METRICS},
           **{name: "pyro_vaes.analysis.mutual_information" for name in _MUTUAL_INFORMATION}}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = sorted(_WHERE)

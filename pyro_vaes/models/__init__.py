@@ -7,8 +7,7 @@ catalogue, stays light.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pyro_vaes.lazy import lazy_exports
 
 _WHERE = {
     "MODELS": "pyro_vaes.models.registry",
@@ -25,16 +24,7 @@ _WHERE = {
     "MLVAE": "pyro_vaes.models.mlvae",
     "PartedVAE": "pyro_vaes.models.parted",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = ["CCVAE", "M2", "MLVAE", "MODELS", "VAE", "Batch", "DataInfo", "LatentVariableModel",

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pyro_vaes.lazy import lazy_exports
 
-
-def __getattr__(name: str) -> Any:
-    # Loaded on first use, so that importing the config alone stays free of torch.
-    if name == "CCVAEConfig":
-        return importlib.import_module("pyro_vaes.models.ccvae.config").CCVAEConfig
-    if name == "CCVAE":
-        # importing the model registers its interventions
-        importlib.import_module("pyro_vaes.models.ccvae.interventions")
-        return importlib.import_module("pyro_vaes.models.ccvae.model").CCVAE
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+# Loaded on first use, so that importing the config alone stays free of torch;
+# importing the model first imports its interventions, which register themselves.
+__getattr__, __dir__ = lazy_exports(__name__, {"CCVAEConfig": "pyro_vaes.models.ccvae.config",
+                                               "CCVAE": "pyro_vaes.models.ccvae.model"},
+                                    first={"CCVAE": "pyro_vaes.models.ccvae.interventions"})
 
 __all__ = ["CCVAE", "CCVAEConfig"]

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pyro_vaes.lazy import lazy_exports
 
-
-def __getattr__(name: str) -> Any:
-    # Loaded on first use, so that importing the config alone stays free of torch.
-    if name == "M2Config":
-        return importlib.import_module("pyro_vaes.models.m2.config").M2Config
-    if name == "M2":
-        # importing the model registers its interventions
-        importlib.import_module("pyro_vaes.models.m2.interventions")
-        return importlib.import_module("pyro_vaes.models.m2.model").M2
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+# Loaded on first use, so that importing the config alone stays free of torch;
+# importing the model first imports its interventions, which register themselves.
+__getattr__, __dir__ = lazy_exports(__name__, {"M2Config": "pyro_vaes.models.m2.config",
+                                               "M2": "pyro_vaes.models.m2.model"},
+                                    first={"M2": "pyro_vaes.models.m2.interventions"})
 
 __all__ = ["M2", "M2Config"]

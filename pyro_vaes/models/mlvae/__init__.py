@@ -5,19 +5,12 @@ Loading the model class registers its interventions (swap, generate, interpolate
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pyro_vaes.lazy import lazy_exports
 
-
-def __getattr__(name: str) -> Any:
-    # Loaded on first use, so that importing the config alone stays free of torch.
-    if name == "MLVAEConfig":
-        return importlib.import_module("pyro_vaes.models.mlvae.config").MLVAEConfig
-    if name == "MLVAE":
-        # importing the model registers its interventions
-        importlib.import_module("pyro_vaes.models.mlvae.interventions")
-        return importlib.import_module("pyro_vaes.models.mlvae.model").MLVAE
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+# Loaded on first use, so that importing the config alone stays free of torch;
+# importing the model first imports its interventions, which register themselves.
+__getattr__, __dir__ = lazy_exports(__name__, {"MLVAEConfig": "pyro_vaes.models.mlvae.config",
+                                               "MLVAE": "pyro_vaes.models.mlvae.model"},
+                                    first={"MLVAE": "pyro_vaes.models.mlvae.interventions"})
 
 __all__ = ["MLVAE", "MLVAEConfig"]

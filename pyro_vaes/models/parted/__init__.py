@@ -5,19 +5,12 @@ Loading the model class registers its interventions (traverse, generate, swap).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pyro_vaes.lazy import lazy_exports
 
-
-def __getattr__(name: str) -> Any:
-    # Loaded on first use, so that importing the config alone stays free of torch.
-    if name == "PartedConfig":
-        return importlib.import_module("pyro_vaes.models.parted.config").PartedConfig
-    if name == "PartedVAE":
-        # importing the model registers its interventions
-        importlib.import_module("pyro_vaes.models.parted.interventions")
-        return importlib.import_module("pyro_vaes.models.parted.model").PartedVAE
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+# Loaded on first use, so that importing the config alone stays free of torch;
+# importing the model first imports its interventions, which register themselves.
+__getattr__, __dir__ = lazy_exports(__name__, {"PartedConfig": "pyro_vaes.models.parted.config",
+                                               "PartedVAE": "pyro_vaes.models.parted.model"},
+                                    first={"PartedVAE": "pyro_vaes.models.parted.interventions"})
 
 __all__ = ["PartedVAE", "PartedConfig"]

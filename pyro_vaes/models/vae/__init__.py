@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pyro_vaes.lazy import lazy_exports
 
-
-def __getattr__(name: str) -> Any:
-    # Loaded on first use, so that importing the config alone stays free of torch.
-    if name == "VAEConfig":
-        return importlib.import_module("pyro_vaes.models.vae.config").VAEConfig
-    if name == "VAE":
-        return importlib.import_module("pyro_vaes.models.vae.model").VAE
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+# Loaded on first use, so that importing the config alone stays free of torch.
+__getattr__, __dir__ = lazy_exports(__name__, {"VAEConfig": "pyro_vaes.models.vae.config",
+                                               "VAE": "pyro_vaes.models.vae.model"})
 
 __all__ = ["VAE", "VAEConfig"]
