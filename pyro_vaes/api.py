@@ -154,48 +154,40 @@ def _refuse_stopped(checkpoint: dict[str, Any], out: str | Path) -> None:
 _RECORDED = ("model", "model_config", "train", "data_info")
 
 
-def _check_config_json(directory: RunDirectory, saved: dict[str, Any]) -> None:
-    """Refuse a config.json that disagrees with the checkpoint it describes (it is a copy
-    for people to read; an edit to it would otherwise be silently ignored)."""
+def _check_config_json(directory: RunDirectory, saved: dict[str, Any], path: Path, *,
+                       since_epoch: int | None = None) -> None:
+    """Refuse a config.json that disagrees with the checkpoint at ``path`` (config.json is a
+    copy for people to read; an edit to it would otherwise be silently ignored). It records
+    the settings of the last checkpoint; ``since_epoch``: ``saved`` is the state of that
+    earlier epoch (RUN/best.pt), and the training options a resume changed after it (listed
+    in config.json's "changes") may differ."""
     written = directory.read_config()
     if written is None:
         return
     saved = json.loads(json.dumps(saved))
     if written.get("model", saved["model"]) != saved["model"]:
         raise CheckpointError(f"{directory.config} names model '{written['model']}' but "
-                              f"{directory.checkpoint} holds a '{saved['model']}' run; "
-                              f"config.json only records the checkpoint's settings: restore it "
-                              f"(or delete it) and train a new run to change the model")
+                              f"{path} holds a '{saved['model']}' run; config.json only "
+                              f"records the checkpoint's settings: restore it (or delete it) "
+                              f"and train a new run to change the model")
+    resumed: set[str] = set()
+    if since_epoch is not None:
+        resumed = {name for change in written.get("changes", [])
+                   if change.get("epoch", 0) > since_epoch for name in change.get("changed", {})}
     differing = []
     for section in _RECORDED[1:]:
         mine, theirs = written.get(section, saved[section]), saved[section]
         if isinstance(mine, dict) and isinstance(theirs, dict):
             differing += [option_name(k) for k in sorted(set(mine) | set(theirs))
-                          if mine.get(k) != theirs.get(k)]
+                          if mine.get(k) != theirs.get(k)
+                          and not (section == "train" and k in resumed)]
         elif mine != theirs:
             differing.append(section)
     if differing:
-        raise CheckpointError(f"{directory.config} differs from {directory.checkpoint} in "
+        raise CheckpointError(f"{directory.config} differs from {path} in "
                               f"{', '.join(differing)}; config.json only records the "
                               f"checkpoint's settings: restore it (or delete it) and pass "
                               f"changes on the command line")
-
-
-def _check_best_against_last(directory: RunDirectory, best: dict[str, Any],
-                             best_path: Path) -> None:
-    """config.json records the settings of the run's last checkpoint; a resume may have
-    changed training options (--epochs, --lr, ...) since the best epoch, so RUN/best.pt is
-    checked against the last checkpoint: the same model, model options and data."""
-    last = load_checkpoint(directory.checkpoint, map_location="cpu")["config"]
-    _check_config_json(directory, last)
-    normal = json.loads(json.dumps({k: best.get(k) for k in ("model", "model_config",
-                                                           "data_info")}))
-    differing = [k for k, v in normal.items()
-                 if v != json.loads(json.dumps(last.get(k)))]
-    if differing:
-        raise CheckpointError(f"{best_path} holds another model than {directory.checkpoint} "
-                              f"(its {', '.join(differing)} differ); use --checkpoint last, "
-                              f"or restore the run's best.pt")
 
 
 def _fits_in_memory(model: torch.nn.Module, device: torch.device, what: str) -> None:
@@ -336,7 +328,7 @@ def resume_run(out: str | Path, model_name: str | None = None, *, epochs: int | 
     saved = checkpoint["config"]
     model_name = model_name or saved["model"]
     _check_checkpoint_model(checkpoint, model_name, directory.checkpoint)
-    _check_config_json(directory, saved)
+    _check_config_json(directory, saved, directory.checkpoint)
     try:
         saved_train = from_dict(TrainConfig, saved["train"])
         validate(saved_train)
@@ -517,10 +509,8 @@ def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = N
     config = checkpoint["config"]
     if expect_model is not None:
         _check_checkpoint_model(checkpoint, expect_model, path_of)
-    if which == "best":
-        _check_best_against_last(directory, config, path_of)
-    else:
-        _check_config_json(directory, config)
+    _check_config_json(directory, config, path_of,
+                       since_epoch=checkpoint["epoch"] if which == "best" else None)
     try:
         data_info = DataInfo.from_dict(config["data_info"])
         model = build_model(config["model"], data_info, dict(config["model_config"]))
