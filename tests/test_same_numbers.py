@@ -4,7 +4,9 @@ EXPECTED holds the last epoch's losses and two sums over the final parameters of
 run of every model (256 digits, one epoch of four batches of 64, seed 3). The figures were
 computed with the library as it stood before the refactor that gave every model its own
 config class and declared hooks (commit 667df4a), by running this file's ``fingerprint``
-on that checkout (``PYTHONPATH=<that checkout> python tests/test_same_numbers.py``).
+on that checkout (``PYTHONPATH=<that checkout> python tests/test_same_numbers.py``), with
+torch 2.15; every torch release the project admits must reproduce them at float32's
+precision (``close``), not bit for bit.
 """
 
 from __future__ import annotations
@@ -121,18 +123,42 @@ def _fingerprint(case: str) -> dict[str, float]:
 
 
 
+LOSS_RTOL = 1e-5
+"""Losses and validation figures are float32 sums over a few hundred images after four Adam
+steps: torch releases order their reductions differently (2.14.1 and 2.15 differ in the
+8th digit, the flow guide's ELBO in the 7th), so they agree to float32's precision with a
+margin, not bit for bit. A change of the objective or the schedule moves them by far more."""
+
+PARAM_SUM_ATOL = 5 * TrainConfig().lr
+"""A parameter whose gradient is at float32 rounding noise moves by up to about the learning
+rate in one Adam step, in either direction, so the signed sum of all parameters after four
+steps agrees across torch releases to a few learning rates (2.4e-3 measured for the flow
+guide between torch 2.14.1 and 2.15)."""
+
+
+def close(key: str, got: float, expected: float) -> bool:
+    """Agreement at the precision each recorded figure has (see LOSS_RTOL, PARAM_SUM_ATOL)."""
+    if key == "param_sum":
+        return abs(got - expected) <= PARAM_SUM_ATOL
+    return got == pytest.approx(expected, rel=LOSS_RTOL, abs=1e-6)
+
+
+def test_tolerances_still_catch_a_changed_number() -> None:
+    # one more float32 ulp passes; a change of one part in ten thousand in a loss, or of ten
+    # learning rates in the parameters, does not
+    assert close("val_elbo", -48.92449 * (1 + 1e-7), -48.92449)
+    assert not close("val_elbo", -48.92449 * (1 + 1e-4), -48.92449)
+    assert not close("param_sum", 1.0 + 10 * TrainConfig().lr, 1.0)
+    assert close("param_sum", 1.0 + 2.4e-3, 1.0)
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_same_numbers_as_before(case: str) -> None:
     got = fingerprint(case)
     expected = EXPECTED[case]
     assert set(got) == set(expected)
     for key, value in expected.items():
-        # The class-related model's Bhattacharyya penalty was a pyro.factor multiplied by the
-        # batch size and divided by it with the ELBO; it is now added once to the loss. The
-        # float32 loss of a step can round to a neighbouring value (4e-8 relative measured),
-        # the gradients, parameters and validation figures do not change.
-        rel = 1e-7 if (CASES[case][0], key) == ("parted", "train_loss") else 1e-9
-        assert got[key] == pytest.approx(value, rel=rel, abs=1e-9), key
+        assert close(key, got[key], value), (key, got[key], value)
 
 
 if __name__ == "__main__":
