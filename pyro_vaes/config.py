@@ -105,7 +105,8 @@ def from_dict(cls: type, values: dict[str, Any]) -> Any:
 
 ELBOS = ("trace", "meanfield", "enum")
 AUTOCAST = ("bf16",)
-LR_SCHEDULES = ("constant", "cosine", "exponential")
+LR_SCHEDULES = ("constant", "cosine", "exponential", "plateau")
+LOSS_REDUCTIONS = ("mean", "sum")
 EARLY_STOP_MEASURES = ("val_elbo", "val_accuracy")
 
 
@@ -113,6 +114,10 @@ EARLY_STOP_MEASURES = ("val_elbo", "val_accuracy")
 class TrainConfig:
     """How to train: data, optimisation, ELBO, reproducibility."""
 
+    recipe: str | None = option(None, "a model's published way of training it, as one named set "
+                                      "of these options (elbo: the clean-ELBO story, the "
+                                      "defaults; authors: the authors' code; see `pyro-vaes "
+                                      "list` and docs/models/); options given override it")
     data: str = option("digits", "data set name (see `pyro-vaes list`)")
     data_root: str | None = option(None, "directory holding the data set's files "
                                          "(Fashion-MNIST is found on its own when installed)")
@@ -156,6 +161,37 @@ class TrainConfig:
                               choices=LR_SCHEDULES)
     lr_decay: float = option(0.97, "per-epoch factor of the exponential schedule",
                              open_min=0.0, max=1.0, applies={"lr_schedule": ("exponential",)})
+    plateau_factor: float = option(0.5, "--lr-schedule plateau: factor of each reduction",
+                                   open_min=0.0, max=1.0, applies={"lr_schedule": ("plateau",)})
+    plateau_patience: int = option(2, "--lr-schedule plateau: epochs without a relative "
+                                      "improvement of the training loss by --plateau-threshold "
+                                      "before the rate is reduced", min=0,
+                                   applies={"lr_schedule": ("plateau",)})
+    plateau_threshold: float = option(0.01, "--lr-schedule plateau: relative improvement of the "
+                                            "epoch's training loss that counts", min=0.0,
+                                      applies={"lr_schedule": ("plateau",)})
+    plateau_cooldown: int = option(4, "--lr-schedule plateau: epochs to wait after a reduction "
+                                      "before watching again", min=0,
+                                   applies={"lr_schedule": ("plateau",)})
+    loss_reduction: str = option("mean", "a batch's loss: mean (per data point) or sum over its "
+                                         "data points (Pyro's SVI default, the CCVAE authors' "
+                                         "code); Adam's steps barely change, but batches of "
+                                         "different sizes are weighted by their size",
+                                 choices=LOSS_REDUCTIONS)
+    labels_in_main_loss: bool = option(True, "semi-supervised models: labelled images get their "
+                                             "own labelled batches in the main objective (the "
+                                             "papers' L(x, y)); off: every training image enters "
+                                             "it unlabelled and labels are used only by "
+                                             "--supervised-steps", plans=("semi-supervised",))
+    supervised_steps: int = option(0, "semi-supervised models that offer it (parted): after "
+                                      "every training step, this many cross-entropy steps on "
+                                      "--supervised-batch-size random labelled images, with "
+                                      "their own Adam, on the classifier's parameters",
+                                   min=0, max=100, plans=("semi-supervised",))
+    supervised_batch_size: int = option(64, "labelled images per --supervised-steps step",
+                                        min=1, plans=("semi-supervised",))
+    supervised_lr: float = option(5e-4, "Adam learning rate of the --supervised-steps "
+                                        "optimiser", open_min=0.0, plans=("semi-supervised",))
     elbo: str | None = option(None, "ELBO estimator: trace (Trace_ELBO), meanfield "
                                     "(analytic KL where known), enum (TraceEnum_ELBO); "
                                     "default: the model's own", choices=ELBOS)
@@ -195,6 +231,21 @@ class ModelConfig:
     channels: int = option(DEFAULT_CHANNELS, "--net conv: channels of the first convolution "
                                              "(doubled for the second half of the layers)",
                            min=1)
+
+
+AUX_WEIGHT_SCALES = ("constant", "data")
+AUX_WEIGHT_SCALE_HELP = ("how --aux-weight is scaled: constant (alpha per labelled image as "
+                         "given) or data (alpha x N / N_labelled per labelled image, Kingma et "
+                         "al.'s alpha = 0.1 N with --aux-weight 0.1: the term grows with the "
+                         "ratio of all to labelled images)")
+
+
+def scaled_aux_weight(weight: float, scale: str, num_train: int, num_labelled: int) -> float:
+    """alpha per labelled image: ``weight`` (scale constant) or weight * N / N_labelled
+    (scale data)."""
+    if scale == "data":
+        return weight * num_train / max(num_labelled, 1)
+    return weight
 
 
 RESUMABLE_OPTIONS = ("epochs", "lr", "clip_norm", "lr_schedule", "lr_decay", "device",

@@ -23,6 +23,7 @@ from click.core import ParameterSource
 from pyro_vaes.config import TrainConfig, validate
 from pyro_vaes.experiment import experiment_toml, offered, read_experiment
 from pyro_vaes.models.catalog import CATALOG, ModelEntry
+from pyro_vaes.recipes import get_recipe
 from runners.options import field_options, pick
 
 
@@ -76,6 +77,11 @@ def make_train_command(name: str) -> click.Command:
         if config_file is not None:
             experiment = read_experiment(config_file, name)
             from_file = {**experiment.train, **experiment.model_options}
+        recipe_name = given.get("recipe") or from_file.get("recipe")
+        if recipe_name is not None:
+            # defaults < the recipe < the experiment file < the options typed
+            values.update(get_recipe(name, recipe_name).options())
+            values["recipe"] = recipe_name
         values.update(from_file)
         values.update(given)
         train_values = pick(TrainConfig, values)

@@ -21,6 +21,8 @@ trainer, the plans and the API call them on every model (never ``getattr``):
 ``holdout_groups``        group labels left out of training (the grouped plan)
 ``ddp_unused_parameters`` DDP must look for parameters a step leaves unused
 ``check_jit``             refuse a configuration the compiled loss cannot run
+``supervised_parameters`` parameters of separate supervised steps (``--supervised-steps``)
+``supervised_loss``       their cross-entropy on a labelled batch
 ========================  ===============================================================
 """
 
@@ -169,13 +171,23 @@ class LatentVariableModel(nn.Module):
         """Hook: raise :class:`ConfigError` if the compiled loss (``--jit``) cannot run this
         configuration."""
 
-    def observe_labelled(self, y: torch.Tensor) -> None:
+    def observe_labelled(self, y: torch.Tensor, num_train: int | None = None) -> None:
         """Hook: called by the semi-supervised plan at the start of every epoch with the labels
-        of the whole labelled subset (e.g. the CCVAE sets p(y) to their frequencies)."""
+        of the whole labelled subset and the number of training images (e.g. the CCVAE sets
+        p(y) to their frequencies; ``--aux-weight-scale data`` uses N / N_labelled)."""
 
     def on_epoch_start(self, epoch: int, epochs: int) -> None:
         """Hook: called by the trainer before every epoch (0-based ``epoch`` of ``epochs``),
         for schedules such as an annealed slope."""
+
+    def supervised_parameters(self) -> list[nn.Parameter]:
+        """Hook: the parameters that separate supervised steps update (``--supervised-steps``,
+        :mod:`pyro_vaes.training.supervised`); empty when the model offers none."""
+        return []
+
+    def supervised_loss(self, batch: Batch) -> torch.Tensor:
+        """Hook: mean cross-entropy of q(c | x) on a labelled batch, for those steps."""
+        raise NotImplementedError(f"model '{self.name}' offers no separate supervised steps")
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Hook: labels predicted for images x (only where ``predicts_labels``)."""

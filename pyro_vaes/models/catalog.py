@@ -33,7 +33,12 @@ class ModelEntry:
         """The values of the training options with choices that this model accepts (the
         model class's ``train_choices``, without importing it)."""
         measures = ("val_elbo", "val_accuracy") if self.predicts_labels else ("val_elbo",)
-        return {"elbo": self.elbos, "early_stop_on": measures}
+        return {"elbo": self.elbos, "early_stop_on": measures,
+                "recipe": tuple(recipe.name for recipe in self.recipes())}
+
+    def recipes(self) -> tuple:
+        """The model's training recipes (:mod:`pyro_vaes.recipes`; a torch-free import)."""
+        return tuple(importlib.import_module(f"{self.package}.recipes").RECIPES)
 
     def config_class(self) -> type:
         """The model's config dataclass (a torch-free import)."""

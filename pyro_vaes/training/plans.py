@@ -100,7 +100,7 @@ class SemiSupervisedPlan(UnsupervisedPlan):
                  device: torch.device | str = "cpu", labels: int | None = None,
                  labelled_fraction: float | None = None, seed: int = 0,
                  labelled_repeats: int = 1, labelled_batch_every: int | None = None,
-                 **_: Any) -> None:
+                 labels_in_main_loss: bool = True, **_: Any) -> None:
         super().__init__(model, splits, batch_size=batch_size, device=device)
         check_labelled_schedule(labelled_repeats, labelled_batch_every)
         targets = labels_of(splits.train, self.label_kind)
@@ -113,8 +113,10 @@ class SemiSupervisedPlan(UnsupervisedPlan):
             self.labelled = labelled_indices(targets, count=labels, fraction=labelled_fraction,
                                              seed=seed)
         is_unlabelled = torch.ones(n, dtype=torch.bool)
-        is_unlabelled[self.labelled] = False
+        if labels_in_main_loss:
+            is_unlabelled[self.labelled] = False
         self.unlabelled = is_unlabelled.nonzero().squeeze(1)
+        self.labels_in_main_loss = labels_in_main_loss
         self.labelled_repeats = labelled_repeats
         self.labelled_batch_every = labelled_batch_every
 
@@ -125,8 +127,11 @@ class SemiSupervisedPlan(UnsupervisedPlan):
     def train_batches(self, generator: torch.Generator) -> Iterator[Batch]:
         train = self.splits.train
         # the model's hook, e.g. the CCVAE's p(y): label frequencies of the labelled subset
-        self.model.observe_labelled(labels_of(train, self.label_kind)[self.labelled])
+        self.model.observe_labelled(labels_of(train, self.label_kind)[self.labelled],
+                                    num_train=len(train))
         passes = 1 if self.labelled_batch_every is not None else self.labelled_repeats
+        if not self.labels_in_main_loss:  # labels only reach the supervised steps
+            passes = 0
         sup = [idx for _ in range(passes) for idx in self._shuffled(self.labelled, generator)]
         unsup = self._shuffled(self.unlabelled, generator)
         if self.labelled_batch_every is not None:
@@ -153,7 +158,15 @@ class SemiSupervisedPlan(UnsupervisedPlan):
         for idx in sup[seen:]:
             yield self._batch(train, idx)
 
+    def random_labelled_batch(self, size: int, generator: torch.Generator) -> Batch:
+        """``size`` labelled images drawn without replacement (all of them when there are
+        fewer), for a supervised step outside the main objective."""
+        order = torch.randperm(len(self.labelled), generator=generator)[:size]
+        return self._batch(self.splits.train, self.labelled[order])
+
     def num_train_batches(self) -> int:
+        if not self.labels_in_main_loss:
+            return math.ceil(len(self.unlabelled) / self.batch_size)
         sup = math.ceil(len(self.labelled) / self.batch_size)
         unsup = math.ceil(len(self.unlabelled) / self.batch_size)
         if self.labelled_batch_every is not None:

@@ -49,6 +49,7 @@ from pyro_vaes.training.distributed import DistributedContext
 from pyro_vaes.training.early_stopping import EarlyStopping, check_measure, default_measure
 from pyro_vaes.training.plans import PLANS
 from pyro_vaes.training.progress import EpochProgress
+from pyro_vaes.training.supervised import SupervisedSteps
 from pyro_vaes.training.validation import validation_record
 
 DIVERGENCE_CHECK_STEPS = {"cpu": 1}
@@ -98,6 +99,11 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig,
                                                           T_max=epochs or config.epochs)
     if config.lr_schedule == "exponential":
         return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
+    if config.lr_schedule == "plateau":  # steps with the epoch's mean training loss
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=config.plateau_factor, patience=config.plateau_patience,
+            threshold=config.plateau_threshold, threshold_mode="rel",
+            cooldown=config.plateau_cooldown)
     return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
 
@@ -172,12 +178,14 @@ class Trainer:
                                       labelled_fraction=config.labelled_fraction,
                                       labelled_repeats=config.labelled_repeats,
                                       labelled_batch_every=config.labelled_batch_every,
+                                      labels_in_main_loss=config.labels_in_main_loss,
                                       seed=config.seed)
         if self.device.type != "cpu":  # the images live on the device: no copy per batch
             self.plan.splits = splits.to(self.device)
         self.optimizer = make_optimizer(self.objective.parameters(), config.lr, self.device)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.generator = torch.Generator().manual_seed(config.seed)
+        self.supervised = SupervisedSteps.build(model, self.plan, config, self.device)
         measure = config.early_stop_on or default_measure(model)
         check_measure(measure, model)
         self.early_stopping = EarlyStopping(measure, config.patience)
@@ -240,7 +248,7 @@ class Trainer:
         """One optimiser step on one batch; returns the (detached) loss."""
         loss = faults.poison(self.step_module(batch), self.global_step + 1)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss * batch.size if self.config.loss_reduction == "sum" else loss).backward()
         if self.config.clip_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.objective.parameters(), self.config.clip_norm)
         self.optimizer.step()
@@ -249,6 +257,8 @@ class Trainer:
         self.watch.observe(loss, self.global_step)
         self._loss_sum += loss.double() * batch.size
         self._count += batch.size
+        if self.supervised is not None:
+            self.supervised.run()
         faults.reached("step", self.global_step)
         return loss
 
@@ -309,7 +319,12 @@ class Trainer:
             train_loss = self.train_epoch()
             record = {"epoch": self.epoch + 1, "train_loss": train_loss, **self.validate("val"),
                       "lr": self.optimizer.param_groups[0]["lr"], "seconds": self._seconds}
-            self.scheduler.step()
+            if self.supervised is not None:
+                record.update(self.supervised.epoch_record())
+            if self.config.lr_schedule == "plateau":
+                self.scheduler.step(train_loss)
+            else:
+                self.scheduler.step()
             self.epoch += 1
             self.batch_index = 0
             self.early_stopping.update(record)
@@ -343,6 +358,7 @@ class Trainer:
                              "epoch_data": self._epoch_data_state, "seconds": self._seconds},
                 "ranks": ranks,
                 "early_stopping": self.early_stopping.state_dict(),
+                **({"supervised": self.supervised.state_dict()} if self.supervised else {}),
                 "rng": {"torch": ranks[0]["torch"], "data": self.generator.get_state()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -360,6 +376,8 @@ class Trainer:
         self.history = list(state["history"])
         if "early_stopping" in state:  # absent from checkpoints of earlier versions
             self.early_stopping.load_state_dict(state["early_stopping"])
+        if self.supervised is not None and "supervised" in state:
+            self.supervised.load_state_dict(state["supervised"])
         position = state.get("position", {})
         self.batch_index = int(position.get("batch", 0))
         self.global_step = int(position.get("global_step", 0))

@@ -82,6 +82,7 @@ class RunSpec:
     options: dict[str, Any] = field(hash=False)
     measures: str | None = None          # evaluate --measures (None: all the model's)
     evaluate: bool = True
+    checkpoint: str = "best"             # evaluate --checkpoint: best (validation) or last
 
     def directory(self, work: Path) -> Path:
         """The run directory under the program's work directory."""
@@ -136,10 +137,10 @@ def _train_and_evaluate(spec: RunSpec, env: Environment) -> Path:
              "resumed": bool(resume)}) + "\n")
         say(f"trained {spec.name}: {len(history)} epochs in "
             f"{(time.perf_counter() - started) / 60:.1f} min")
-    evaluation = directory / "evaluation-test-best.json"
+    evaluation = directory / evaluation_file(spec.checkpoint)
     if spec.evaluate and not evaluation.is_file():
         started = time.perf_counter()
-        args = ["evaluate", str(directory), "--checkpoint", "best", "--no-progress"]
+        args = ["evaluate", str(directory), "--checkpoint", spec.checkpoint, "--no-progress"]
         if spec.measures:
             args += ["--measures", spec.measures]
         if env.judge_cache is not None:
@@ -186,9 +187,20 @@ def read_history(directory: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def read_evaluation(directory: Path) -> dict[str, Any]:
-    """RUN/evaluation-test-best.json."""
-    return json.loads((directory / "evaluation-test-best.json").read_text())
+def evaluation_file(checkpoint: str) -> str:
+    """The file `pyro-vaes evaluate RUN --checkpoint CHECKPOINT` writes on the test split."""
+    return "evaluation-test.json" if checkpoint == "last" else f"evaluation-test-{checkpoint}.json"
+
+
+def read_evaluation(directory: Path, checkpoint: str | None = None) -> dict[str, Any]:
+    """The test evaluation of a run: of its best epoch (RUN/evaluation-test-best.json) or its
+    last (RUN/evaluation-test.json); by default the best when there is one."""
+    names = [checkpoint] if checkpoint else ["best", "last"]
+    for name in names:
+        path = directory / evaluation_file(name)
+        if path.is_file() or name == names[-1]:
+            return json.loads(path.read_text())
+    raise AssertionError("unreachable")
 
 
 def best_epoch(history: list[dict[str, Any]], measure: str) -> int:

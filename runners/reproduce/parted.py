@@ -83,6 +83,18 @@ def parted_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"class_dim": CLASS_DIM, "slope_epochs": None if args.quick else SLOPE_EPOCHS}
 
 
+def recipe_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--recipe authors``: the class-related model trained by the authors' recipe
+    (``pyro-vaes train parted --recipe authors``) on the same data and nets, for
+    ``--max-epochs`` epochs without early stopping, evaluated at its last epoch as the
+    authors' code is."""
+    if args.quick:
+        return {"recipe": "authors", "data": "digits", "net": "mlp", "likelihood": "bernoulli",
+                "epochs": 2}
+    return {"recipe": "authors", "data": "fashion-mnist", "net": "mlp",
+            "likelihood": "bernoulli", "epochs": args.max_epochs}
+
+
 def label_counts(args: argparse.Namespace) -> tuple[int, ...]:
     return (100, 200) if args.quick else LABELS
 
@@ -94,9 +106,15 @@ def specs(args: argparse.Namespace) -> list[RunSpec]:
     out = []
     for labels in label_counts(args):
         for seed in seeds_for(args.quick, args.seeds):
-            out.append(RunSpec(f"parted-{labels}-s{seed}", "parted",
-                               {**base, **parted_options(args), "labels": labels,
-                                "seed": seed}))
+            if args.recipe == "authors":
+                out.append(RunSpec(f"parted-{labels}-s{seed}", "parted",
+                                   {**recipe_options(args), "labels": labels, "seed": seed},
+                                   checkpoint="last"))
+            else:
+                out.append(RunSpec(f"parted-{labels}-s{seed}", "parted",
+                                   {**base, **parted_options(args), "labels": labels,
+                                    "seed": seed}))
+        for seed in seeds_for(args.quick, args.m2_seeds or args.seeds):
             out.append(RunSpec(f"m2-{labels}-s{seed}", "m2",
                                {**base, "labels": labels, "seed": seed},
                                measures="accuracy,leakage"))
@@ -105,14 +123,14 @@ def specs(args: argparse.Namespace) -> list[RunSpec]:
 
 # -- figures ------------------------------------------------------------------------------
 @torch.no_grad()
-def intervention_figures(run_dir: Path, work: Path) -> list[Path]:
+def intervention_figures(run_dir: Path, work: Path, which: str = "best") -> list[Path]:
     """Traversals of u and z (two classes), swaps of z against (c, u), and conditional
     generation from each mixture component with the components' picture and BC matrix,
     drawn by the library's registered interventions from the run's best epoch."""
     from pyro_vaes import api
     from pyro_vaes.interventions import InterventionOptions, intervention
 
-    run = api.load_run(run_dir, which="best")
+    run = api.load_run(run_dir, which=which)
     out = work / "figures-parted"
     out.mkdir(parents=True, exist_ok=True)
     names = list(run.model.data_info.class_names or [])
@@ -148,7 +166,7 @@ def build_claims(args: argparse.Namespace, dirs: dict[str, Path]) -> list[Claim]
     claims: list[Claim] = []
     for labels in label_counts(args):
         parted = [f"parted-{labels}-s{s}" for s in seeds]
-        m2 = [f"m2-{labels}-s{s}" for s in seeds]
+        m2 = [f"m2-{labels}-s{s}" for s in seeds_for(args.quick, args.m2_seeds or args.seeds)]
         accuracy = evaluations(parted, dirs, "classifier_accuracy")
         m2_accuracy = evaluations(m2, dirs, "accuracy")
         claims.append(Claim(f"Test accuracy of argmax q(c\\|x) at {labels} labels is at least "
@@ -195,11 +213,12 @@ def slope_at(epoch: int, epochs: int, start: float = 1.0, end: float = 8.0) -> f
 def runs_table(args: argparse.Namespace, dirs: dict[str, Path]) -> str:
     """Per model and label count: epochs trained, best epoch, and the training slope of
     the class-related model's best epoch (evaluation uses --slope-end)."""
-    seeds = seeds_for(args.quick, args.seeds)
     span = parted_options(args)["slope_epochs"] or base_options(args)["epochs"]
     rows = ["| model | labels | epochs trained | best epoch (val accuracy) | "
             "training slope at the best epoch |", "|---|---:|---|---|---|"]
     for model in ("parted", "m2"):
+        seeds = seeds_for(args.quick, args.m2_seeds if model == "m2" and args.m2_seeds
+                          else args.seeds)
         for labels in label_counts(args):
             histories = [read_history(dirs[f"{model}-{labels}-s{s}"]) for s in seeds]
             best = [max(h, key=lambda r: r["val_accuracy"])["epoch"] for h in histories]
@@ -208,6 +227,60 @@ def runs_table(args: argparse.Namespace, dirs: dict[str, Path]) -> str:
             rows.append(f"| {model} | {labels} | {Stat.of(len(h) for h in histories).format(1)}"
                         f" | {Stat.of(best).format(1)} | {slope} |")
     return "\n".join(rows)
+
+
+def recipe_runs_table(args: argparse.Namespace, dirs: dict[str, Path]) -> str:
+    """Per label count, the recipe's runs: epochs, the last epoch's validation accuracy,
+    supervised steps per epoch, learning rate at the end, and the last epoch's terms."""
+    rows = ["| labels | epochs | val accuracy (last) | supervised steps per epoch | lr at the "
+            "end | KL_z (nats) | E KL_u (nats) | H(q(c\\|x)) (nats) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for labels in label_counts(args):
+        last = [read_history(dirs[f"parted-{labels}-s{s}"])[-1]
+                for s in seeds_for(args.quick, args.seeds)]
+
+        def stat(key: str, digits: int = 3, last: list[dict[str, Any]] = last) -> str:
+            values = [r[key] for r in last if key in r]
+            return Stat.of(values).format(digits) if values else "—"
+        rows.append(f"| {labels} | {stat('epoch', 0)} | {stat('val_accuracy')} | "
+                    f"{stat('supervised_steps', 0)} | {stat('lr', 5)} | {stat('val_kl_z', 2)} | "
+                    f"{stat('val_kl_u', 2)} | {stat('val_entropy_c', 3)} |")
+    return "\n".join(rows)
+
+
+def write_recipe_page(args: argparse.Namespace, claims: list[Claim], dirs: dict[str, Path],
+                      figures: list[str], stages: Stages) -> Path:
+    """The section of the authors' recipe (``--recipe authors``)."""
+    seeds = seeds_for(args.quick, args.seeds)
+    m2_seeds = seeds_for(args.quick, args.m2_seeds or args.seeds)
+    recipe = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in recipe_options(args).items())
+    m2 = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in base_options(args).items())
+    text = f"""
+## Class-related VAE, the authors' recipe (`--recipe authors`)
+
+Program: `python3 -m runners.reproduce.parted --recipe authors{' --quick' if args.quick else ''}
+--m2-seeds {args.m2_seeds or args.seeds}` ({stages.summary()}).
+Every class-related run: `pyro-vaes train parted {recipe} --labels N --seed S` (the recipe's
+every option is in docs/models/parted.md, "Recipes": capacity targets for KL_z and E KL_u,
+batch terms on c, one separate cross-entropy step per iteration, slope per step, Adam 5e-4,
+batch 64, plateau schedule; the authors train 80 epochs, this program
+{recipe_options(args)['epochs']}), then
+`pyro-vaes evaluate RUN` (the last epoch, as the authors' code; no early stopping);
+{len(seeds)} seed(s) per cell. M2, the baseline in the same engine: `pyro-vaes train m2
+{m2} --labels N --seed S`, `evaluate --checkpoint best --measures accuracy,leakage`;
+{len(m2_seeds)} seed(s). Test figures on the whole test split; probes fitted on the whole
+training split.
+
+{claims_table(claims)}
+
+**Runs** (mean ± sd over seeds, the last epoch; KL and entropy are the validation
+diagnostics):
+
+{recipe_runs_table(args, dirs)}
+
+{chr(10).join(figures)}
+"""
+    return write_section("parted-authors", text, args.page)
 
 
 def write_page(args: argparse.Namespace, claims: list[Claim], dirs: dict[str, Path],
@@ -250,7 +323,16 @@ components in (u1, u2) beside their pairwise Bhattacharyya coefficients.
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = program_parser(__doc__, max_epochs=30, patience=6)
-    return program_arguments(parser, argv, "parted")
+    parser.add_argument("--recipe", choices=("elbo", "authors"), default="elbo",
+                        help="how the class-related model is trained: elbo (the clean-ELBO "
+                             "story, early stopping) or authors (`--recipe authors`, all "
+                             "--max-epochs, last epoch evaluated); its own section and work "
+                             "directory")
+    parser.add_argument("--m2-seeds", type=int, default=None,
+                        help="seeds of the M2 baseline per label count [default: --seeds]")
+    args = parser.parse_args(argv)
+    program = "parted" if args.recipe == "elbo" else f"parted-{args.recipe}"
+    return program_arguments(parser, argv, program)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -262,9 +344,15 @@ def main(argv: list[str] | None = None) -> None:
     stages("claims")
     claims = build_claims(args, dirs)
     stages("figures")
-    written = intervention_figures(dirs[f"parted-{label_counts(args)[0]}-s0"], args.work)
-    links = publish_figures(args, written, figure_name)
-    page = write_page(args, claims, dirs, links, stages)
+    first = dirs[f"parted-{label_counts(args)[0]}-s0"]
+    if args.recipe == "authors":
+        written = intervention_figures(first, args.work, which="last")
+        links = publish_figures(args, written, lambda p: "authors-" + figure_name(p))
+        page = write_recipe_page(args, claims, dirs, links, stages)
+    else:
+        written = intervention_figures(first, args.work)
+        links = publish_figures(args, written, figure_name)
+        page = write_page(args, claims, dirs, links, stages)
     for claim in claims:
         print(claim.row())
     stages(f"written {page}")

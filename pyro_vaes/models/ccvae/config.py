@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyro_vaes.config import ModelConfig, option
+from pyro_vaes.config import AUX_WEIGHT_SCALE_HELP, AUX_WEIGHT_SCALES, ModelConfig, option
 
 LABEL_KINDS = ("targets", "attributes")
 WEIGHT_DETACH = ("zc", "none", "all")
@@ -34,3 +34,11 @@ class CCVAEConfig(ModelConfig):
                                       "(z_c detached inside its numerator, as the public code), "
                                       "none (no detach), all (weight held constant)",
                                 choices=WEIGHT_DETACH)
+    classifier_detach: bool = option(False, "the guide feeds q(y | z_c) the sample z_c detached, "
+                                            "so log q(y|z_c) sends no gradient to the encoder "
+                                            "(the authors' code; in the supervised bound and "
+                                            "the unlabelled ELBO)")
+    aux_weight: float = option(0.0, "remedy for few labels: alpha of an extra term alpha * log "
+                                    "q(y | x) per labelled image, as M2's (0: off, the "
+                                    "published objective)", min=0.0)
+    aux_weight_scale: str = option("constant", AUX_WEIGHT_SCALE_HELP, choices=AUX_WEIGHT_SCALES)

@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from pyro_vaes.analysis.measure_request import MeasureRequest
+from pyro_vaes.config import scaled_aux_weight
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
@@ -44,7 +45,7 @@ from pyro_vaes.likelihoods import build_likelihood
 from pyro_vaes.models.base import Batch, DataInfo, LatentVariableModel
 from pyro_vaes.models.ccvae.components import ConditionalPrior, DiagonalClassifier
 from pyro_vaes.models.ccvae.config import CCVAEConfig
-from pyro_vaes.models.ccvae.objective import supervised_bound
+from pyro_vaes.models.ccvae.objective import supervised_terms
 
 ENUMERATE = {"enumerate": "parallel"}
 DEFAULT_STYLE_DIM = 10
@@ -93,6 +94,7 @@ class CCVAE(LatentVariableModel):
         uniform = torch.full((size,), 1.0 / size if self.label_space.multiclass else 0.5)
         self.register_buffer("label_probs", uniform)
         self.register_buffer("style_loc", torch.zeros(style))
+        self.aux_alpha = scaled_aux_weight(config.aux_weight, config.aux_weight_scale, 1, 1)
 
     @classmethod
     def check_compatible(cls, config: CCVAEConfig, elbo: str | None = None,
@@ -114,8 +116,12 @@ class CCVAE(LatentVariableModel):
         """p(z_s) = N(0, I)."""
         return dist.Normal(self.style_loc, 1.0).to_event(1)
 
-    def observe_labelled(self, y: torch.Tensor) -> None:
-        """Set p(y) from the labelled subset's labels, add-one smoothed (no zero probability)."""
+    def observe_labelled(self, y: torch.Tensor, num_train: int | None = None) -> None:
+        """Set p(y) from the labelled subset's labels, add-one smoothed (no zero probability),
+        and alpha of the optional ``aux_weight`` term (``aux_weight_scale``)."""
+        config = self.config
+        self.aux_alpha = scaled_aux_weight(config.aux_weight, config.aux_weight_scale,
+                                           num_train or len(y), len(y))
         size = self.label_space.size
         if self.label_space.multiclass:
             counts = torch.bincount(y.long().cpu(), minlength=size).to(self.label_probs)
@@ -163,11 +169,13 @@ class CCVAE(LatentVariableModel):
                 z_c = pyro.sample("z_c", dist.Normal(loc_c, scale_c))
             pyro.sample("z_s", dist.Normal(loc_s.unsqueeze(-2), scale_s.unsqueeze(-2))
                         .to_event(1))
+            # classifier_detach: log q(y|z_c) sends no gradient to the encoder (authors' code)
+            z_c_seen = z_c.detach() if self.config.classifier_detach else z_c
             if self.label_space.multiclass:
-                pyro.sample("y", self.classifier(z_c), obs=y, infer=ENUMERATE)
+                pyro.sample("y", self.classifier(z_c_seen), obs=y, infer=ENUMERATE)
             else:
                 with labels:
-                    pyro.sample("y", self.classifier(z_c), obs=y, infer=ENUMERATE)
+                    pyro.sample("y", self.classifier(z_c_seen), obs=y, infer=ENUMERATE)
 
     def site_args(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(x, y); y None on unlabelled batches."""
@@ -177,7 +185,10 @@ class CCVAE(LatentVariableModel):
         """Labelled: minus the supervised bound; unlabelled: minus Pyro's ELBO (per image)."""
         x, y = self.site_args(batch)
         if y is not None:
-            return -supervised_bound(self, x, y).mean()
+            terms = supervised_terms(self, x, y)
+            if self.aux_alpha > 0:  # the remedy: M2's alpha log q(y|x) on labelled images
+                return -(terms.bound + self.aux_alpha * terms.log_qy_x).mean()
+            return -terms.bound.mean()
         with warnings.catch_warnings():
             # Pyro's plate check sees z_s and x after the enumerated y_i of the labels plate and
             # warns of a possible dependence; x sees y only through z_c, which the guide samples
@@ -190,7 +201,11 @@ class CCVAE(LatentVariableModel):
         labels), which replaces the ELBO on labelled images."""
         if batch.y is None:
             return {}
-        return {"supervised_bound": supervised_bound(self, batch.x, batch.y).mean()}
+        terms = supervised_terms(self, batch.x, batch.y)
+        out = {"supervised_bound": terms.bound.mean()}
+        if self.aux_alpha > 0:
+            out["aux_classification"] = self.aux_alpha * terms.log_qy_x.mean()
+        return out
 
     # -- using a trained model --------------------------------------------------------
     def predict(self, x: torch.Tensor) -> torch.Tensor:

@@ -45,10 +45,12 @@ def _per_datum(trace: poutine.Trace, *names: str) -> torch.Tensor:
 
 
 class SupervisedTerms(NamedTuple):
-    """The supervised bound L(x, y) per image and the weight w it used, each (B,)."""
+    """The supervised bound L(x, y) per image, the weight w it used and the estimate of
+    log q(y|x), each (B,)."""
 
     bound: torch.Tensor
     weight: torch.Tensor
+    log_qy_x: torch.Tensor
 
 
 def supervised_bound(model: Any, x: torch.Tensor, y: torch.Tensor, *,
@@ -87,7 +89,7 @@ def supervised_terms(model: Any, x: torch.Tensor, y: torch.Tensor, *,
     if weight_detach == "all":
         weight = weight.detach()
     bound = weight * (log_px_pz - log_qy_zc - log_qz) + log_qy_x + log_py
-    return SupervisedTerms(bound, weight)
+    return SupervisedTerms(bound, weight, log_qy_x)
 
 
 def log_label_evidence(outer: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:

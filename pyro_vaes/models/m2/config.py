@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyro_vaes.config import ModelConfig, option
+from pyro_vaes.config import AUX_WEIGHT_SCALE_HELP, AUX_WEIGHT_SCALES, ModelConfig, option
 
 
 @dataclass
@@ -13,3 +13,4 @@ class M2Config(ModelConfig):
 
     aux_weight: float = option(50.0, "alpha of the auxiliary term alpha * log q(y | x) added "
                                      "per labelled image", min=0.0)
+    aux_weight_scale: str = option("constant", AUX_WEIGHT_SCALE_HELP, choices=AUX_WEIGHT_SCALES)

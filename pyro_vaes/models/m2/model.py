@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyro_vaes.analysis.measure_request import MeasureRequest
+from pyro_vaes.config import scaled_aux_weight
 from pyro_vaes.guides import DiagonalNormalGuide
 from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.labels import LabelSpace
@@ -73,6 +74,13 @@ class M2(LatentVariableModel):
         self.likelihood = build_likelihood(config.likelihood)
         self.register_buffer("class_logits", torch.zeros(k))
         self.register_buffer("latent_loc", torch.zeros(config.latent_dim))
+        self.aux_alpha = scaled_aux_weight(config.aux_weight, config.aux_weight_scale, 1, 1)
+
+    def observe_labelled(self, y: torch.Tensor, num_train: int | None = None) -> None:
+        """alpha per labelled image from --aux-weight and --aux-weight-scale."""
+        config = self.config
+        self.aux_alpha = scaled_aux_weight(config.aux_weight, config.aux_weight_scale,
+                                           num_train or len(y), len(y))
 
     # -- the pieces of the story ------------------------------------------------------
     def class_prior(self) -> dist.Categorical:
@@ -110,7 +118,7 @@ class M2(LatentVariableModel):
         per image is the loss -ELBO/B - alpha mean log q(y | x), from the encoder
         features the guide computes anyway (one encoder pass per step).
         """
-        self._guide(x, y, self.config.aux_weight)
+        self._guide(x, y, self.aux_alpha)
 
     def _guide(self, x: torch.Tensor, y: torch.Tensor | None, aux_weight: float) -> None:
         h = self.encoder(x)
@@ -129,16 +137,16 @@ class M2(LatentVariableModel):
         """Minus the ELBO per image, minus alpha * mean log q(y | x) on labelled batches
         (through :meth:`guide_with_aux`)."""
         x, y = self.site_args(batch)
-        guide = self.guide if y is None or self.config.aux_weight <= 0 else self.guide_with_aux
+        guide = self.guide if y is None or self.aux_alpha <= 0 else self.guide_with_aux
         return negative_elbo(elbo, self.model, guide, x, y) / batch.size
 
     def objective_terms(self, elbo: pyro.infer.ELBO, batch: Batch) -> dict[str, torch.Tensor]:
         """``aux_classification``: alpha * mean log q(y | x), the term added per labelled
         image (on a batch with labels)."""
-        if batch.y is None or self.config.aux_weight == 0:
+        if batch.y is None or self.aux_alpha == 0:
             return {}
         log_qy_x = self.classify(self.encoder(batch.x)).log_prob(batch.y)
-        return {"aux_classification": self.config.aux_weight * log_qy_x.mean()}
+        return {"aux_classification": self.aux_alpha * log_qy_x.mean()}
 
     # -- using a trained model --------------------------------------------------------
     def predict(self, x: torch.Tensor) -> torch.Tensor:

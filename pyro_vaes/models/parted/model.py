@@ -32,6 +32,7 @@ import pyro
 import pyro.distributions as dist
 import torch
 from torch import nn
+from torch.distributions import kl_divergence
 
 from pyro_vaes.analysis.measure_request import MeasureRequest
 from pyro_vaes.errors import ConfigError
@@ -44,8 +45,13 @@ from pyro_vaes.models.parted.attention import ClassAttention
 from pyro_vaes.models.parted.config import PartedConfig
 from pyro_vaes.models.parted.objective import (
     analytic_kls,
+    batch_class_kl,
     batch_entropy_terms,
+    capacity_hinge,
     capacity_penalty,
+    enumerated_terms,
+    linear_capacity,
+    mean_class_entropy,
 )
 from pyro_vaes.priors import GaussianMixturePrior, StandardNormalPrior
 
@@ -113,7 +119,13 @@ class PartedVAE(LatentVariableModel):
 
     @property
     def slope(self) -> torch.Tensor:
-        """The attention slope: annealed during training, ``slope_end`` in evaluation mode."""
+        """The attention slope: annealed during training, ``slope_end`` in evaluation mode.
+        With ``slope_per_step``: slope_start + slope_per_step * t at training step t, at most
+        slope_end (the authors' schedule)."""
+        config = self.config
+        if self.training and config.slope_per_step is not None:
+            rising = config.slope_start + config.slope_per_step * self.steps.to(torch.float32)
+            return rising.clamp(max=config.slope_end)
         if self.training:
             return self.train_slope
         return torch.tensor(float(self.config.slope_end), device=self.train_slope.device)
@@ -121,6 +133,8 @@ class PartedVAE(LatentVariableModel):
     def on_epoch_start(self, epoch: int, epochs: int) -> None:
         """Trainer hook: slope = slope_start + (slope_end - slope_start) * min(1, epoch / (E - 1))
         with E = ``slope_epochs`` (default: all ``epochs``); slope_end when E is 1."""
+        if self.config.slope_per_step is not None:  # the slope follows the steps instead
+            return
         span = self.config.slope_epochs or epochs
         progress = 1.0 if span <= 1 else min(1.0, epoch / (span - 1))
         start, end = self.config.slope_start, self.config.slope_end
@@ -191,6 +205,8 @@ class PartedVAE(LatentVariableModel):
         if self.training and torch.is_grad_enabled():
             self.steps += 1
         config = self.config
+        if config.objective == "capacity":
+            return self.capacity_objective(x, y)["loss"]
         supervised = y is not None and config.alpha > 0
         guide = self.guide_with_supervision if supervised else self.guide
         loss = negative_elbo(elbo, self.model, guide, x, y) / batch.size
@@ -205,6 +221,60 @@ class PartedVAE(LatentVariableModel):
         if config.entropy_weight > 0:
             loss = loss + config.entropy_weight * batch_entropy_terms(logits)
         return loss
+
+    def capacity_objective(self, x: torch.Tensor,
+                           y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The authors' objective (``--objective capacity``), per image, and its terms::
+
+            loss = -recon + gamma |C_z(t) - KL_z| + gamma |C_u(t) - E_q(c|x) KL_u|
+                   + w_c KL(mean_b q(c|x_b) || pi) + w_h mean_b H(q(c|x_b))
+                   + gamma_bc sum_{i<j} max(0, BC_ij - tau)  [- alpha mean log q(y|x), labelled]
+
+        c is summed exactly (the decoder sees every class's u); on a labelled batch q(c|x)
+        is replaced by the one-hot label. t is the training step (``steps``).
+        """
+        config = self.config
+        h = self.encoder(x)
+        logits = self.class_logits(h)
+        probs = logits.softmax(-1)
+        if y is not None:
+            probs = torch.nn.functional.one_hot(y, self.num_classes).to(probs)
+        classes = torch.arange(self.num_classes, device=x.device).unsqueeze(-1)
+        u_posteriors = self.u_posterior(h, classes)                       # (K, B)
+        z_posterior = self.z_posterior(h)                                 # (B,)
+        output = self.decoder_output(z_posterior.rsample(), u_posteriors.rsample())
+        terms = enumerated_terms(
+            probs, self.likelihood(output).log_prob(x),
+            kl_divergence(u_posteriors, self.class_component(classes)),
+            kl_divergence(z_posterior, self.z_prior()))
+        step = max(int(self.steps), 1)
+        terms["c_batch_kl"] = batch_class_kl(probs, self.u_prior.logits)
+        terms["c_entropy"] = mean_class_entropy(probs)
+        terms["z_capacity_penalty"] = capacity_hinge(
+            terms["kl_z"], linear_capacity(step, config.capacity_steps, config.z_capacity),
+            config.capacity_gamma)
+        terms["u_capacity_penalty"] = capacity_hinge(
+            terms["kl_u"], linear_capacity(step, config.capacity_steps, config.u_capacity),
+            config.capacity_gamma)
+        terms["bhattacharyya_penalty"] = config.gamma_bc * self.bhattacharyya_penalty()
+        loss = (-terms["recon"] + terms["z_capacity_penalty"] + terms["u_capacity_penalty"]
+                + config.c_kl_weight * terms["c_batch_kl"]
+                + config.c_entropy_weight * terms["c_entropy"] + terms["bhattacharyya_penalty"])
+        if y is not None and config.alpha > 0:
+            terms["aux_classification"] = (config.alpha * dist.Categorical(logits=logits)
+                                           .log_prob(y).mean())
+            loss = loss - terms["aux_classification"]
+        terms["loss"] = loss
+        return terms
+
+    def supervised_parameters(self) -> list[nn.Parameter]:
+        """The trunk and the class head: what q(c | x) is computed from."""
+        return [*self.encoder.parameters(), *self.classifier.parameters()]
+
+    def supervised_loss(self, batch: Batch) -> torch.Tensor:
+        """Mean cross-entropy -log q(y | x) of a labelled batch."""
+        logits = self.class_logits(self.encoder(batch.x))
+        return torch.nn.functional.cross_entropy(logits, batch.y)
 
     def capacity_term(self, h: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """|C_cont(t) - KL_cont| + |C_disc(t) - KL_disc| (objective.capacity_penalty)."""
@@ -224,6 +294,15 @@ class PartedVAE(LatentVariableModel):
         labelled images), and, when switched on, ``capacity_penalty`` and
         ``batch_entropy_penalty`` (both subtracted)."""
         config = self.config
+        if config.objective == "capacity":
+            # as the main loss sees images in the authors' recipe: unlabelled; the
+            # reconstruction and the KLs are the diagnostics' (val_recon, val_kl_<site>)
+            terms = self.capacity_objective(batch.x)
+            out = {name: terms[name] for name in ("z_capacity_penalty", "u_capacity_penalty",
+                                                  "bhattacharyya_penalty")}
+            out["c_batch_kl_penalty"] = config.c_kl_weight * terms["c_batch_kl"]
+            out["c_entropy_penalty"] = config.c_entropy_weight * terms["c_entropy"]
+            return out
         terms: dict[str, torch.Tensor] = {}
         if config.gamma_bc > 0:
             terms["bhattacharyya_penalty"] = config.gamma_bc * self.bhattacharyya_penalty()

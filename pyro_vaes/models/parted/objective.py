@@ -48,3 +48,40 @@ def batch_entropy_terms(class_logits: torch.Tensor) -> torch.Tensor:
     per_image = dist.Categorical(logits=class_logits).entropy().mean()
     marginal = dist.Categorical(probs=probs.mean(0)).entropy()
     return per_image - marginal
+
+
+# -- the capacity objective (``--objective capacity``, the authors' recipe) ----------------
+def linear_capacity(step: int, steps: int, maximum: float) -> float:
+    """C(t) = C_max min(1, t / T): the target in nats at optimisation step t (1-based)."""
+    return maximum * min(1.0, step / steps)
+
+
+def capacity_hinge(kl: torch.Tensor, target: float, gamma: float) -> torch.Tensor:
+    """gamma |C - KL|: pulls a KL towards its current capacity from either side."""
+    return gamma * (target - kl).abs()
+
+
+def batch_class_kl(class_probs: torch.Tensor, prior_logits: torch.Tensor) -> torch.Tensor:
+    """KL(qbar || pi) with qbar = mean_b q(c | x_b): the batch's class use against the prior."""
+    marginal = class_probs.mean(0)
+    log_pi = prior_logits.log_softmax(-1)
+    return (marginal * (marginal.clamp_min(1e-30).log() - log_pi)).sum()
+
+
+def mean_class_entropy(class_probs: torch.Tensor) -> torch.Tensor:
+    """mean_b H(q(c | x_b)): small when each image's class is sure."""
+    return -(class_probs * class_probs.clamp_min(1e-30).log()).sum(-1).mean()
+
+
+def enumerated_terms(class_probs: torch.Tensor, log_likelihoods: torch.Tensor,
+                     u_kls: torch.Tensor, z_kls: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Batch means of the reconstruction E_q(c|x) E_q(u|x,c) q(z|x) log p(x | z, u), of
+    E_q(c|x) KL(q(u|x,c) || p(u|c)) and of KL(q(z|x) || N(0, I)), with c summed exactly.
+
+    ``class_probs`` (B, K); ``log_likelihoods`` and ``u_kls`` (K, B), one row per class;
+    ``z_kls`` (B,).
+    """
+    weights = class_probs.T
+    return {"recon": (weights * log_likelihoods).sum(0).mean(),
+            "kl_u": (weights * u_kls).sum(0).mean(),
+            "kl_z": z_kls.mean()}
