@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pyro_vaes.descriptions import GUIDE_DESCRIPTIONS  # noqa: F401 (exported)
+
 MIN_SCALE = 1e-4
 
 
@@ -97,13 +99,6 @@ GUIDES: dict[str, type[nn.Module]] = {
     "lowrank": LowRankNormalGuide,
     "full": FullCovarianceNormalGuide,
     "flow": FlowGuide,
-}
-
-GUIDE_DESCRIPTIONS: dict[str, str] = {
-    "diagonal": "diagonal Normal N(mu(x), diag sigma(x)^2)",
-    "lowrank": "low-rank plus diagonal Normal (--guide-rank r)",
-    "full": "full-covariance Normal with a Cholesky factor L(x)",
-    "flow": "diagonal Normal through inverse autoregressive flows (--flow-layers K)",
 }
 
 

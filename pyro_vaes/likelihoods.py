@@ -20,6 +20,8 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
+from pyro_vaes.descriptions import LIKELIHOOD_DESCRIPTIONS  # noqa: F401 (exported)
+
 LINKS = {"sigmoid": torch.sigmoid, "identity": lambda o: o}
 
 
@@ -92,12 +94,6 @@ LIKELIHOODS: dict[str, type[nn.Module]] = {
     "bernoulli": BernoulliLikelihood,
     "laplace": LaplaceLikelihood,
     "normal": NormalLikelihood,
-}
-
-LIKELIHOOD_DESCRIPTIONS: dict[str, str] = {
-    "bernoulli": "Bernoulli(logits), grey levels as soft targets",
-    "laplace": "Laplace(mean, 1), mean = sigmoid(decoder)",
-    "normal": "Normal(mean, sigma) with one learned scalar sigma",
 }
 
 

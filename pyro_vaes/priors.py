@@ -14,6 +14,8 @@ import pyro.distributions as dist
 import torch
 from torch import nn
 
+from pyro_vaes.descriptions import PRIOR_DESCRIPTIONS  # noqa: F401 (exported)
+
 
 class StandardNormalPrior(nn.Module):
     """p(z) = N(0, I)."""
@@ -74,11 +76,6 @@ class GaussianMixturePrior(nn.Module):
 PRIORS: dict[str, type[nn.Module]] = {
     "normal": StandardNormalPrior,
     "mixture": GaussianMixturePrior,
-}
-
-PRIOR_DESCRIPTIONS: dict[str, str] = {
-    "normal": "standard Normal N(0, I)",
-    "mixture": "learnable Gaussian mixture (--mixture-components K, bounded log-variances)",
 }
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from pyro_vaes.errors import CheckpointError
 from pyro_vaes.experiment import experiment_toml
 from pyro_vaes.outputs import check_writable_directory
+from pyro_vaes.runpaths import check_run_directory
 from pyro_vaes.training.checkpoint import TEMPORARY_PATTERN, remove_stale_temporaries
 
 _PARTIAL = (".config.json-*.part", ".experiment.toml-*.part", ".metrics.jsonl-*.part")
@@ -145,6 +146,11 @@ class RunDirectory:
     def tensorboard(self) -> Path:
         return self.root / "tensorboard"
 
+    def has_tensorboard(self) -> bool:
+        """True when the run has written TensorBoard event files (it was trained with
+        ``--tensorboard``)."""
+        return self.tensorboard.is_dir() and any(self.tensorboard.rglob("events.out.tfevents*"))
+
     def is_unstarted(self) -> bool:
         """True for a directory a run was created in but that holds no checkpoint and nothing
         else a run writes after its first step (only config.json, an empty figures/,
@@ -193,15 +199,7 @@ class RunDirectory:
     @classmethod
     def open(cls, path: str | Path) -> RunDirectory:
         """An existing run directory; refuses a path without a checkpoint. Writes nothing."""
-        root = Path(path)
-        if not root.is_dir():
-            raise CheckpointError(f"{root}: no such run directory; give the --out directory "
-                                  f"of a `pyro-vaes train` run")
-        run = cls(root)
-        if not run.checkpoint.is_file():
-            raise CheckpointError(f"{root}: no checkpoint.pt in it; give the --out directory "
-                                  f"of a `pyro-vaes train` run")
-        return run
+        return cls(check_run_directory(path))
 
     def lock(self) -> RunLock:
         """Take the directory's lock, then remove temporary files a killed writer left."""
@@ -240,11 +238,27 @@ class RunDirectory:
         with self.metrics.open("a") as handle:
             handle.write(json.dumps(record) + "\n")
 
-    def truncate_metrics(self, epochs: int) -> None:
-        """Keep the first ``epochs`` lines (a resume drops lines written after its checkpoint)."""
+    def truncate_metrics(self, epochs: int) -> int:
+        """Keep the first ``epochs`` records (a resume drops lines written after its
+        checkpoint) and drop every line that is not a JSON object (one cut off by a kill or a
+        full disk), so that the file stays JSON lines; returns how many such lines were
+        dropped."""
         if not self.metrics.exists():
-            return
-        lines = [line for line in self.metrics.read_text().splitlines() if line.strip()]
-        kept = "".join(line + "\n" for line in lines[:epochs])
-        if kept != self.metrics.read_text():
+            return 0
+        text = self.metrics.read_text(errors="replace")
+        records, broken = [], 0
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                valid = isinstance(json.loads(line), dict)
+            except ValueError:
+                valid = False
+            if valid:
+                records.append(line)
+            else:
+                broken += 1
+        kept = "".join(line + "\n" for line in records[:epochs])
+        if kept != text:
             write_atomically(self.metrics, kept)
+        return broken

@@ -10,7 +10,7 @@ import click
 
 from pyro_vaes.choices import METRIC_NAMES
 from pyro_vaes.errors import ConfigError
-from runners.options import FiniteFloat
+from runners.options import FiniteFloat, RunDirectoryPath
 
 if TYPE_CHECKING:
     from pyro_vaes import api
@@ -26,7 +26,7 @@ def _remember_force(ctx: click.Context, _param: click.Parameter, value: bool) ->
 
 
 _common = [
-    click.argument("run", type=click.Path(path_type=Path)),
+    click.argument("run", type=RunDirectoryPath()),
     click.option("--force", is_flag=True, default=False, expose_value=False,
                  callback=_remember_force,
                  help="overwrite the output files of an earlier call (never done otherwise)"),

@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 
 from pyro_vaes.choices import CHECKPOINTS
-from pyro_vaes.errors import ConfigError
+from pyro_vaes.errors import CheckpointError, ConfigError
 from pyro_vaes.outputs import write_text_atomically
+from runners.options import RunDirectoryPath
 
 
 @click.command("evaluate")
-@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("run", type=RunDirectoryPath())
 @click.option("--split", type=click.Choice(["test", "val", "train"]), default="test",
               show_default=True, help="which split to evaluate on")
 @click.option("--num-samples", "-k", type=click.IntRange(min=1, max=100_000), default=100,
@@ -47,14 +48,19 @@ def evaluate_command(run: Path, split: str, num_samples: int, batch_size: int, s
                      judge_cache: Path | None, progress: bool | None, force: bool) -> None:
     """Evaluate a trained run; prints the figures and writes RUN/evaluation-SPLIT.json
     (RUN/evaluation-SPLIT-best.json with --checkpoint best)."""
-    from pyro_vaes import api
-
-    loaded = api.load_run(run, device, which=checkpoint)
+    # Everything that needs no model is refused before torch loads.
     suffix = "" if checkpoint == "last" else f"-{checkpoint}"
-    path = loaded.directory.root / f"evaluation-{split}{suffix}.json"
+    path = run / f"evaluation-{split}{suffix}.json"
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; pass --force to replace it (or copy it "
                           f"elsewhere first)")
+    if checkpoint == "best" and not (run / "best.pt").is_file():
+        raise CheckpointError(f"{run / 'best.pt'}: no best checkpoint in this run (written by "
+                              f"versions that track the best epoch); use --checkpoint last")
+
+    from pyro_vaes import api
+
+    loaded = api.load_run(run, device, which=checkpoint)
     if progress is None:
         progress = sys.stderr.isatty()
     results = api.evaluate(loaded, split=split, num_samples=num_samples, batch_size=batch_size,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from pyro_vaes.interventions import KINDS
-from runners.options import FiniteFloat
+from runners.options import FiniteFloat, RunDirectoryPath
 
 _HELP = {
     "traverse": "Sweep latents (CCVAE: each characteristic latent between its two "
@@ -23,7 +23,7 @@ def make_intervene_command(kind: str) -> click.Command:
     """The `intervene KIND` command."""
 
     @click.command(kind, help=_HELP[kind] + " Writes PNG grids into RUN/figures/interventions.")
-    @click.argument("run", type=click.Path(path_type=Path))
+    @click.argument("run", type=RunDirectoryPath())
     @click.option("--num-images", type=click.IntRange(min=1, max=64), default=6,
                   show_default=True, help="test images (rows) to intervene on")
     @click.option("--steps", type=click.IntRange(min=2, max=32), default=9, show_default=True,

@@ -15,18 +15,14 @@ def _section(title: str, rows: dict[str, str]) -> None:
 @click.command("list")
 def list_command() -> None:
     """List models, priors, guides, likelihoods, ELBOs, nets and data sets."""
-    from pyro_vaes.data import dataset_description, list_datasets
-    from pyro_vaes.guides import GUIDE_DESCRIPTIONS
-    from pyro_vaes.inference import ELBO_DESCRIPTIONS
-    from pyro_vaes.likelihoods import LIKELIHOOD_DESCRIPTIONS
-    from pyro_vaes.models import MODELS
-    from pyro_vaes.nets import NET_DESCRIPTIONS
-    from pyro_vaes.priors import PRIOR_DESCRIPTIONS
+    # Light tables only: the list answers without loading torch or Pyro.
+    from pyro_vaes import descriptions
+    from pyro_vaes.models.catalog import CATALOG
 
-    _section("models", {name: cls.description for name, cls in MODELS.items()})
-    _section("priors", PRIOR_DESCRIPTIONS)
-    _section("guides", GUIDE_DESCRIPTIONS)
-    _section("likelihoods", LIKELIHOOD_DESCRIPTIONS)
-    _section("elbos", ELBO_DESCRIPTIONS)
-    _section("nets", NET_DESCRIPTIONS)
-    _section("data sets", {name: dataset_description(name) for name in list_datasets()})
+    _section("models", {name: entry.description for name, entry in CATALOG.items()})
+    _section("priors", descriptions.PRIOR_DESCRIPTIONS)
+    _section("guides", descriptions.GUIDE_DESCRIPTIONS)
+    _section("likelihoods", descriptions.LIKELIHOOD_DESCRIPTIONS)
+    _section("elbos", descriptions.ELBO_DESCRIPTIONS)
+    _section("nets", descriptions.NET_DESCRIPTIONS)
+    _section("data sets", descriptions.DATASET_DESCRIPTIONS)

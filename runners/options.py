@@ -71,3 +71,18 @@ class FiniteFloat(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return super().convert(number, param, ctx)
+
+
+class RunDirectoryPath(click.ParamType):
+    """The RUN argument of the commands that read a run: a directory holding
+    checkpoint.pt, refused (``Error: ...``, exit 2) before any torch import."""
+
+    name = "run"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        from pathlib import Path
+
+        from pyro_vaes.runpaths import check_run_directory
+
+        return check_run_directory(Path(value))

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
+from runners.options import RunDirectoryPath
+
 
 @click.command("sample")
-@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("run", type=RunDirectoryPath())
 @click.option("--num-samples", "-n", type=click.IntRange(min=1, max=1024), default=64,
               show_default=True, help="number of images")
 @click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from pyro_vaes.descriptions import DATASET_DESCRIPTIONS
 from pyro_vaes.errors import ConfigError
 
+from .checks import check_splits
 from .dataset import DataSplits
 from .resize import check_image_size
 from .splits import check_max_train
@@ -52,46 +54,36 @@ def _folder(root: str | None, seed: int, mt: int | None, size: int | None) -> Da
 
 
 class _Entry(NamedTuple):
-    description: str
     load: Callable[[str | None, int, int | None, int | None], DataSplits]
     uses_root: bool = True
 
 
 _REGISTRY: dict[str, _Entry] = {
     "digits": _Entry(
-        "scikit-learn 8x8 handwritten digits, 1797 images, 10 classes (default; no files needed)",
         _digits,
         uses_root=False,
     ),
     "fashion-mnist": _Entry(
-        "Fashion-MNIST 28x28 clothing, 70000 images, 10 classes (IDX files; the installed "
-        "copy unless --data-root)",
         _idx("fashion-mnist"),
     ),
     "mnist": _Entry(
-        "MNIST 28x28 handwritten digits, 70000 images, 10 classes (IDX files, needs --data-root)",
         _idx("mnist"),
     ),
     "idx": _Entry(
-        "any directory of the four MNIST-style IDX files (needs --data-root)",
         _idx("idx"),
     ),
     "shapes": _Entry(
-        "procedural 64x64 shapes, 46080 images, factors shape/scale/rotation/pos_x/pos_y",
         _shapes(False),
         uses_root=False,
     ),
     "shapes-small": _Entry(
-        "procedural 32x32 shapes, 1296 images, same factors with fewer levels (for tests)",
         _shapes(True),
         uses_root=False,
     ),
     "celeba": _Entry(
-        "CelebA aligned faces, 64x64 RGB, 40 binary attributes (local copy, needs --data-root)",
         _celeba,
     ),
     "image-folder": _Entry(
-        "a directory with one subfolder of images per class, 64x64 RGB (needs --data-root)",
         _folder,
     ),
 }
@@ -113,7 +105,8 @@ def _entry(name: str) -> _Entry:
 
 def dataset_description(name: str) -> str:
     """One line describing the data set ``name``."""
-    return _entry(name).description
+    _entry(name)
+    return DATASET_DESCRIPTIONS[name]
 
 
 def load_dataset(
@@ -135,4 +128,6 @@ def load_dataset(
                           f"drop --data-root, or choose a data set read from files")
     check_max_train(max_train)
     check_image_size(image_size)
-    return entry.load(root, seed, max_train, image_size)
+    splits = entry.load(root, seed, max_train, image_size)
+    check_splits(name, splits)
+    return splits

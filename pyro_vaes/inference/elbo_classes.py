@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from pyro.infer import ELBO, Trace_ELBO, TraceEnum_ELBO, TraceMeanField_ELBO
 
+from pyro_vaes.descriptions import ELBO_DESCRIPTIONS  # noqa: F401 (exported)
+
 ELBO_CLASSES: dict[str, type[ELBO]] = {
     "trace": Trace_ELBO,
     "meanfield": TraceMeanField_ELBO,
     "enum": TraceEnum_ELBO,
-}
-
-ELBO_DESCRIPTIONS = {
-    "trace": "Trace_ELBO: Monte Carlo for every term (score function for discrete sites)",
-    "meanfield": "TraceMeanField_ELBO: analytic KL where a closed form exists",
-    "enum": "TraceEnum_ELBO: discrete sites marked for enumeration are summed exactly",
 }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from torch import nn
 
 from pyro_vaes.choices import DEFAULT_CHANNELS, NETS
+from pyro_vaes.descriptions import NET_DESCRIPTIONS  # noqa: F401 (exported)
 from pyro_vaes.errors import ConfigError
 from pyro_vaes.nets.conv import (
     ConvDecoder,
@@ -15,13 +16,6 @@ from pyro_vaes.nets.conv import (
     conv_supported,
 )
 from pyro_vaes.nets.mlp import MLPDecoder, MLPEncoder
-
-NET_DESCRIPTIONS = {
-    "mlp": "fully connected: encoder pixels-H-H, decoder z-H-H-pixels (H = --hidden-dim)",
-    "conv": "stride-2 4x4 convolutions (--channels, doubled halfway), a linear layer of "
-            "--hidden-dim, mirrored in the decoder; square images, side even and >= 8 "
-            "(the default wherever it fits)",
-}
 
 
 def default_net(image_shape: Sequence[int]) -> str:
