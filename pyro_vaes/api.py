@@ -25,6 +25,7 @@ from pyro import poutine
 from pyro_vaes.choices import CHECKPOINTS
 from pyro_vaes.config import RESUMABLE_OPTIONS, TrainConfig, from_dict, option_name, validate
 from pyro_vaes.data import load_dataset
+from pyro_vaes.data.checks import check_classes_for
 from pyro_vaes.errors import (
     CheckpointError,
     ConfigError,
@@ -42,6 +43,7 @@ from pyro_vaes.outputs import check_writable_directory
 from pyro_vaes.runs import RunDirectory, RunLock
 from pyro_vaes.training import Trainer, faults, load_checkpoint, resolve_device, save_checkpoint
 from pyro_vaes.training.distributed import DistributedContext
+from pyro_vaes.training.progress import note
 from pyro_vaes.training.trainer import describe_position
 
 
@@ -241,14 +243,16 @@ def _early_model_check(model_name: str, model_options: dict[str, Any]) -> None:
 
 def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | None = None,
           train_config: TrainConfig | None = None, resume: bool = False,
-          tensorboard: bool = False, progress: bool = False, figures: bool = True) -> Run:
+          tensorboard: bool = False, progress: bool | str = False, figures: bool = True) -> Run:
     """Train a model and write its run directory (or continue one with ``resume``).
 
     Everything is validated (options, output directory, data, model) before any file is
     written. With ``resume`` the run continues from its checkpoint with its saved options:
     ``train_config.epochs`` is the total to reach, and the fields of ``train_config`` set
     away from their defaults and every entry of ``model_options`` are requested changes,
-    allowed or refused as :func:`resume_run` says.
+    allowed or refused as :func:`resume_run` says. ``progress``: True for progress bars on
+    stderr, ``"lines"`` for one plain line per epoch there (for logs and pipes), False for
+    neither.
     """
     train_config = train_config or TrainConfig()
     if resume:
@@ -257,7 +261,7 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
                      if k != "epochs" and v != defaults[k]}
         return resume_run(out, model_name, epochs=train_config.epochs,
                           options={**(model_options or {}), **requested},
-                          tensorboard=tensorboard, progress=progress, figures=figures)
+                          tensorboard=tensorboard or None, progress=progress, figures=figures)
     validate(train_config)
     _early_model_check(model_name, dict(model_options or {}))
     RunDirectory.check_new(out)
@@ -303,8 +307,8 @@ def _merge_requested(saved_train: TrainConfig, saved_model: dict[str, Any], mode
 
 
 def resume_run(out: str | Path, model_name: str | None = None, *, epochs: int | None = None,
-               options: dict[str, Any] | None = None, tensorboard: bool = False,
-               progress: bool = False, figures: bool = True) -> Run:
+               options: dict[str, Any] | None = None, tensorboard: bool | None = None,
+               progress: bool | str = False, figures: bool = True) -> Run:
     """Continue the run in ``out`` from its checkpoint (mid-epoch checkpoints included).
 
     ``epochs``: the total to reach (default: the run's own). ``options``: option values
@@ -315,11 +319,14 @@ def resume_run(out: str | Path, model_name: str | None = None, *, epochs: int | 
     with the epoch (and step) they took effect; any other differing value is refused
     with the list of what differs. A directory holding an unstarted run (killed before
     its first checkpoint) is started from its beginning, with the options of its
-    config.json when it has one.
+    config.json when it has one. ``tensorboard``: None keeps writing TensorBoard events
+    when the run has them (RUN/tensorboard), True or False decide.
     """
     root = Path(out)
     directory = RunDirectory(root)
     options = dict(options or {})
+    if tensorboard is None:
+        tensorboard = directory.has_tensorboard()
     if root.is_dir() and not directory.checkpoint.exists() and directory.is_unstarted():
         return _restart_unstarted(directory, model_name, epochs, options, tensorboard=tensorboard,
                                   progress=progress, figures=figures)
@@ -395,12 +402,14 @@ def _restart_unstarted(directory: RunDirectory, model_name: str | None, epochs: 
 def _train(model_name: str, root: Path, model_options: dict[str, Any], train_config: TrainConfig,
            *, checkpoint: dict[str, Any] | None = None,
            changes: list[dict[str, Any]] | None = None, restart_schedule: bool = False,
-           tensorboard: bool, progress: bool, figures: bool) -> Run:
+           tensorboard: bool, progress: bool | str, figures: bool) -> Run:
     """Build everything, then (and only then) write: lock, checkpoint, config.json, epochs."""
     device = resolve_device(train_config.device)
     context = DistributedContext.from_environment()
     pyro.set_rng_seed(train_config.seed)
     splits = load_splits(train_config)
+    check_classes_for(model_name, model_class(model_name).plan == "semi-supervised", splits,
+                      train_config.data)
     data_info = DataInfo.from_splits(splits)
     elbo_name = train_config.elbo or model_class(model_name).default_elbo
     directory = RunDirectory(root)
@@ -415,7 +424,8 @@ def _train(model_name: str, root: Path, model_options: dict[str, Any], train_con
     run = Run(directory, model, model_name, train_config, _splits=splits,
               changes=list(changes or []))
     try:
-        trainer = Trainer(model, splits, train_config, progress=progress and context.is_main)
+        trainer = Trainer(model, splits, train_config,
+                          progress=progress if context.is_main else False)
     except (MemoryError, RuntimeError) as error:
         if not _is_out_of_memory(error):
             raise
@@ -453,8 +463,10 @@ def _fit_and_record(trainer: Trainer, run: Run, context: DistributedContext,
                 directory = RunDirectory.create(directory.root)
             lock = directory.lock()
             faults.reached("run-created", 1)
-            if not fresh:
-                directory.truncate_metrics(trainer.epoch)
+            broken = 0 if fresh else directory.truncate_metrics(trainer.epoch)
+            if broken:
+                note(f"{directory.metrics}: dropped {broken} line(s) that were not JSON (cut "
+                     f"off when the run stopped); it keeps one JSON line per epoch")
             trainer.checkpointer = _checkpointer(run)
             writer = _EpochWriter(run, tensorboard)
             trainer.callbacks.append(writer)

@@ -38,18 +38,47 @@ class InterventionOptions:
 
 Intervention = Callable[[Any, Path, InterventionOptions], list[Path]]
 _REGISTRY: dict[tuple[str, str], Intervention] = {}
+_USES: dict[tuple[str, str], tuple[str, ...]] = {}
+OPTION_FIELDS = ("num_images", "steps", "num_samples", "labels", "span", "seed")
+"""The fields of :class:`InterventionOptions` a user sets (``split`` is fixed)."""
 
 
-def register(model: str, kind: str) -> Callable[[Intervention], Intervention]:
-    """Decorator: register ``fn`` as intervention ``kind`` of ``model``."""
+def register(model: str, kind: str, *, uses: tuple[str, ...] = OPTION_FIELDS
+             ) -> Callable[[Intervention], Intervention]:
+    """Decorator: register ``fn`` as intervention ``kind`` of ``model``; ``uses``: the
+    fields of :class:`InterventionOptions` it reads (any other one given is refused)."""
     if kind not in KINDS:
         raise ValueError(f"unknown intervention kind {kind!r}")
+    unknown = set(uses) - set(OPTION_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown intervention options {sorted(unknown)}")
 
     def decorate(fn: Intervention) -> Intervention:
         _REGISTRY[(model, kind)] = fn
+        _USES[(model, kind)] = tuple(uses)
         return fn
 
     return decorate
+
+
+def _option(name: str) -> str:
+    return "--label" if name == "labels" else "--" + name.replace("_", "-")
+
+
+def unused_options(model: str, kind: str, given: set[str]) -> str | None:
+    """Of the options given (field names), those intervention ``kind`` of ``model`` does not
+    read: a ``--label`` it would ignore is refused (it names what to act on); the others
+    are returned as one sentence to tell the user (None when every one applies)."""
+    intervention(model, kind)
+    uses = _USES[(model, kind)]
+    takes = ", ".join(_option(n) for n in uses) or "no options"
+    where = f"`intervene {kind}` of model '{model}' (it takes {takes})"
+    if "labels" in given and "labels" not in uses:
+        raise ConfigError(f"--label does not apply to {where}; drop it")
+    unused = [_option(n) for n in OPTION_FIELDS if n in given and n not in uses]
+    if not unused:
+        return None
+    return f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} not used by {where}"
 
 
 def supported(model: str) -> list[str]:
@@ -62,9 +91,19 @@ def intervention(model: str, kind: str) -> Intervention:
     try:
         return _REGISTRY[(model, kind)]
     except KeyError:
-        valid = ", ".join(supported(model)) or "none"
-        raise ConfigError(f"model '{model}' has no '{kind}' intervention; it supports: "
-                          f"{valid}") from None
+        pass
+    import pyro_vaes.models.registry  # noqa: F401  (every model registers its interventions)
+
+    having = sorted({name for name, k in _REGISTRY if k == kind})
+    elsewhere = f"'{kind}' is offered for {', '.join(having)} runs" if having else ""
+    own = supported(model)
+    if not own:
+        models = sorted({name for name, _ in _REGISTRY})
+        raise ConfigError(f"model '{model}' has no interventions (they act on the labels or "
+                          f"groups of {', '.join(models)} runs; {elsewhere}); for the latents "
+                          f"of a '{model}' run use `pyro-vaes analyze traverse RUN`")
+    raise ConfigError(f"model '{model}' has no '{kind}' intervention; it supports: "
+                      f"{', '.join(own)}{' (' + elsewhere + ')' if elsewhere else ''}")
 
 
 def random_positions(length: int, count: int, generator: torch.Generator) -> torch.Tensor:

@@ -62,7 +62,7 @@ def _analysis_dir(run: api.Run) -> Path:
 
 def _check_outputs(run: Path, *names: str) -> RunDirectory:
     """Before any work: refuse to replace RUN/NAME files an earlier call wrote, unless
-    --force; make RUN/figures and RUN/analysis exist."""
+    --force; make RUN/figures exist."""
     from pyro_vaes.outputs import check_new_files
     from pyro_vaes.runs import RunDirectory
 
@@ -70,9 +70,16 @@ def _check_outputs(run: Path, *names: str) -> RunDirectory:
     check_new_files([directory.root / name for name in names],
                     force=click.get_current_context().meta.get("analyze.force", False),
                     option="RUN")
-    directory.figures.mkdir(exist_ok=True)
-    (directory.root / "analysis").mkdir(exist_ok=True)
+    directory.figures.mkdir(exist_ok=True)     # RUN/analysis is made when written to
     return directory
+
+
+def _check_top_k(top_k: int | None, analysis) -> None:
+    """Refuse a --top-k above the number of latents the run has."""
+    count = len(analysis.rows())
+    if top_k is not None and top_k > count:
+        raise ConfigError(f"--top-k {top_k} is larger than the {count} latents of this run; "
+                          f"give at most {count}")
 
 
 def _cell(value: float | None) -> str:
@@ -101,6 +108,7 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
     loaded = api.load_run(run, device)
     analysis = analyse_latents(loaded.model, getattr(loaded.splits, split), limit=limit,
                                seed=seed, device=device)
+    _check_top_k(top_k, analysis)
     rows = analysis.rows()
     influential = analysis.influential(threshold, top_k)
     click.echo(f"{'factor':<10} {'I mixture':>10} {'I closed':>10} {'KL prior':>10} "
@@ -151,6 +159,7 @@ def traverse_command(run: Path, split: str, limit: int, seed: int, device: str,
     _check_outputs(run, *[f"figures/traverse-influential-{split}-{i}.png"
                           for i in range(min(num_images, len(dataset)))])
     analysis = analyse_latents(loaded.model, dataset, limit=limit, seed=seed, device=device)
+    _check_top_k(top_k, analysis)
     factors = analysis.influential(threshold, top_k)
     if not factors:
         raise ConfigError(f"no factor carries more than {threshold} nats; lower --threshold "
@@ -198,6 +207,9 @@ def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
     train = analyse_latents(loaded.model, splits.train, limit=train_limit, seed=seed,
                             device=device)
     ranking = train.ranking()
+    if ks and max(ks) > len(ranking):
+        raise ConfigError(f"--k {max(ks)} is larger than the {len(ranking)} latents of this "
+                          f"run; give values of at most {len(ranking)}")
     ks_list = sorted(set(ks)) if ks else default_ks(len(ranking))
     dataset = getattr(splits, split)
     x = dataset.pixels(torch.arange(min(num_images, len(dataset)))).to(device)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from pyro_vaes.interventions import KINDS
 from runners.options import FiniteFloat, RunDirectoryPath
@@ -47,7 +48,12 @@ def make_intervene_command(kind: str) -> click.Command:
                 labels: tuple[str, ...], span: float, seed: int, out: Path | None,
                 force: bool, device: str) -> None:
         from pyro_vaes import api
-        from pyro_vaes.interventions import InterventionOptions, intervention
+        from pyro_vaes.interventions import (
+            OPTION_FIELDS,
+            InterventionOptions,
+            intervention,
+            unused_options,
+        )
         from pyro_vaes.outputs import check_writable_directory, write_staged
         from pyro_vaes.runs import RunDirectory
 
@@ -55,6 +61,12 @@ def make_intervene_command(kind: str) -> click.Command:
         check_writable_directory(out)
         loaded = api.load_run(run, device)
         fn = intervention(loaded.model_name, kind)
+        context = click.get_current_context()
+        given = {name for name in OPTION_FIELDS
+                 if context.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+        unused = unused_options(loaded.model_name, kind, given)
+        if unused:
+            click.echo(f"Note: {unused}", err=True)
         options = InterventionOptions(num_images=num_images, steps=steps,
                                       num_samples=num_samples, labels=list(labels), span=span,
                                       seed=seed)

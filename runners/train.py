@@ -39,6 +39,15 @@ def _given_on_command_line(values: dict[str, Any]) -> dict[str, Any]:
                                                      ParameterSource.ENVIRONMENT)}
 
 
+def _data_point(run: Any) -> str:
+    """What one data point of the run's ELBO is: an image, or (ML-VAE) a group."""
+    if run.model.plan != "grouped":
+        return "per image"
+    config = run.model.config
+    size = config.max_group_size or config.group_size   # a group's last chunk may be smaller
+    return f"per group of up to {size} images sharing its {config.group_by}"
+
+
 def _train_fields_for(plan: str):
     def include(f: Any) -> bool:
         return offered(f, plan)
@@ -90,7 +99,7 @@ def make_train_command(name: str) -> click.Command:
             click.echo(experiment_toml(name, train_values, model_options), nl=False)
             return
         if progress is None:
-            progress = sys.stderr.isatty()
+            progress = True if sys.stderr.isatty() else "lines"   # piped: a line per epoch
         if not resume:
             # Values out of bounds are refused here, before torch loads (the library checks
             # them again with the same words).
@@ -108,14 +117,15 @@ def make_train_command(name: str) -> click.Command:
         else:
             run = api.train(name, out, model_options=model_options,
                             train_config=TrainConfig(**train_values),
-                            tensorboard=tensorboard, progress=progress)
+                            tensorboard=bool(tensorboard), progress=progress)
         if not DistributedContext.from_environment().is_main:
             return
         last = run.history[-1]
         accuracy = (f", validation accuracy {last['val_accuracy']:.4f}"
                     if "val_accuracy" in last else "")
-        click.echo(f"trained {name} for {last['epoch']} epochs: train loss "
-                   f"{last['train_loss']:.3f}, validation ELBO {last['val_elbo']:.3f} nats"
+        epochs = f"{last['epoch']} epoch{'s' if last['epoch'] != 1 else ''}"
+        click.echo(f"trained {name} for {epochs}: train loss {last['train_loss']:.3f}, "
+                   f"validation ELBO {last['val_elbo']:.3f} nats {_data_point(run)}"
                    f"{accuracy}; {run.best_epoch_summary}; run directory {run.directory.root}")
 
     params: list[click.Parameter] = [
@@ -136,12 +146,14 @@ def make_train_command(name: str) -> click.Command:
                           "--lr-schedule, --lr-decay, --device and --checkpoint-every may "
                           "change, recorded in config.json; any other option given must equal "
                           "the run's)"),
-        click.Option(["--tensorboard"], is_flag=True, default=False,
+        click.Option(["--tensorboard/--no-tensorboard"], default=None,
                      help="also write TensorBoard event files into RUN/tensorboard: losses, "
                           "reconstructions and samples every epoch, traversals at the end, "
-                          "the options and final measures as hparams"),
+                          "the options and final measures as hparams  [default: off; with "
+                          "--resume: as the run was started]"),
         click.Option(["--progress/--no-progress"], default=None,
-                     help="show a progress bar  [default: when stderr is a terminal]"),
+                     help="show progress bars  [default: bars when stderr is a terminal, "
+                          "otherwise one plain line per epoch; --no-progress: neither]"),
     ]
     params += _narrowed(field_options(TrainConfig, include=_train_fields_for(entry.plan)),
                         entry)

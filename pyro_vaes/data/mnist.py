@@ -75,6 +75,16 @@ def _class_names(name: str, labels: torch.Tensor, labels_path: str) -> list[str]
                 f"classes; {_fix(name)}"
             )
         return list(FASHION_CLASSES)
+    if top > 10:
+        counts = torch.bincount(labels, minlength=top)
+        unused = int((counts == 0).sum())
+        if unused:
+            rare = int(counts[-1])
+            raise DataError(
+                f"{labels_path}: label {top - 1} ({rare} image{'s' if rare != 1 else ''}) "
+                f"would make {top} classes, {unused} of them without a single image; class "
+                f"labels must be 0..K-1 with every class present, fix the label files"
+            )
     return [str(k) for k in range(max(top, 10))]
 
 
@@ -112,6 +122,11 @@ def load_idx_splits(
         raise DataError(
             f"{paths['test_images']}: images are {tuple(test_x.shape[2:])} but "
             f"{paths['train_images']} holds {tuple(train_x.shape[2:])}; {fix}"
+        )
+    if len(test_y) == 0:
+        raise DataError(
+            f"{paths['test_images']}: holds no images; a run is evaluated and drawn on its "
+            f"test images, give test files with at least one image; {fix}"
         )
     if len(train_y) < 2:
         raise DataError(

@@ -149,7 +149,7 @@ class Trainer:
     """
 
     def __init__(self, model: LatentVariableModel, splits: Any, config: TrainConfig, *,
-                 callbacks: Iterable[Callback] = (), progress: bool = False,
+                 callbacks: Iterable[Callback] = (), progress: bool | str = False,
                  checkpointer: Callable[[dict[str, Any], bool], None] | None = None) -> None:
         self.config = config
         self.distributed = DistributedContext.from_environment()
@@ -223,7 +223,17 @@ class Trainer:
                     next(batches)
         bar = tqdm(batches, total=self.plan.num_train_batches(), initial=self.batch_index,
                    desc=f"epoch {self.epoch + 1}/{self.config.epochs}", leave=False,
-                   disable=not self.progress)
+                   disable=self.progress is not True)
+        try:
+            self._run_batches(bar, start)
+        finally:
+            bar.close()   # before anything else is printed (an interruption's line)
+        self.check_finite()
+        total, count = self.distributed.sum(float(self._loss_sum), self._count)
+        return total / max(count, 1)
+
+    def _run_batches(self, bar: Any, start: float) -> None:
+        """Step through the batches of ``bar`` (the rest of the epoch)."""
         for full_batch in bar:
             self.batch_index += 1
             batch = self.distributed.shard(full_batch)
@@ -232,7 +242,7 @@ class Trainer:
             loss = self._step(batch)
             if self.watch.due(self.global_step):
                 self.check_finite()
-                if self.progress:  # read only when due: a read waits for a GPU
+                if self.progress is True:  # read only when due: a read waits for a GPU
                     bar.set_postfix(loss=f"{float(loss):.2f}")
             every = self.config.checkpoint_every
             if every and self.global_step % every == 0:
@@ -240,9 +250,6 @@ class Trainer:
                 self.save_checkpoint()
                 start = time.perf_counter()                    # writing it is not training
         self._seconds += time.perf_counter() - start
-        self.check_finite()
-        total, count = self.distributed.sum(float(self._loss_sum), self._count)
-        return total / max(count, 1)
 
     def _step(self, batch: Any) -> torch.Tensor:
         """One optimiser step on one batch; returns the (detached) loss."""
@@ -314,6 +321,14 @@ class Trainer:
         if self.last_checkpoint is None:
             self.save_checkpoint()
         progress = EpochProgress(self.config.epochs, self.epoch, enabled=self.progress)
+        try:
+            self._epochs(progress)
+        finally:
+            progress.close()   # also on Ctrl-C: the bars are gone before "Interrupted"
+        return self.history
+
+    def _epochs(self, progress: EpochProgress) -> None:
+        """Train epoch after epoch until the last one or until early stopping says stop."""
         while self.epoch < self.config.epochs and not self.early_stopping.stopped:
             self.model.on_epoch_start(self.epoch, self.config.epochs)  # hook: schedules
             train_loss = self.train_epoch()
@@ -333,8 +348,6 @@ class Trainer:
             for callback in self.callbacks:
                 callback(self, record)
             self.save_checkpoint(best=self.early_stopping.improved)
-        progress.close()
-        return self.history
 
     # -- resume ----------------------------------------------------------------------
     def _rank_state(self) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def flip_characteristics(model: Any, z_c: torch.Tensor, y: torch.Tensor,
 
 
 # -- the commands ------------------------------------------------------------------------
-@register("ccvae", "traverse")
+@register("ccvae", "traverse", uses=("num_images", "labels", "steps", "span"))
 @torch.no_grad()
 def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """One grid per asked label (rows: images, columns: the sweep); a 2-D grid per image
@@ -102,7 +102,7 @@ def _traverse_pair(model: Any, loc_c: torch.Tensor, loc_s: torch.Tensor, indices
     return written
 
 
-@register("ccvae", "generate")
+@register("ccvae", "generate", uses=("num_images", "labels", "num_samples", "seed"))
 @torch.no_grad()
 def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Rows: a chosen y (each asked class; or test images' attribute vectors with the asked
@@ -132,7 +132,7 @@ def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
                             xlabel="sample", ylabel="y")]
 
 
-@register("ccvae", "swap")
+@register("ccvae", "swap", uses=("num_images",))
 @torch.no_grad()
 def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Cell (i, j): z_c of test image i with z_s of test image j; originals on the edges."""
@@ -151,7 +151,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
                             xlabel="style from", ylabel="characteristics from")]
 
 
-@register("ccvae", "flip")
+@register("ccvae", "flip", uses=("num_images", "labels", "seed"))
 @torch.no_grad()
 def flip(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Rows: test images; columns: original, reconstruction, then each asked label

@@ -15,7 +15,7 @@ from pyro_vaes.figures import save_image_grid, swap_grid
 from pyro_vaes.interventions import InterventionOptions, first_images, register
 
 
-@register("m2", "traverse")
+@register("m2", "traverse", uses=("num_images", "steps", "span"))
 @torch.no_grad()
 def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """One grid per test image: rows are latent dimensions, each swept over +/- span."""
@@ -40,7 +40,7 @@ def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
     return written
 
 
-@register("m2", "generate")
+@register("m2", "generate", uses=("labels", "num_samples", "seed"))
 @torch.no_grad()
 def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Rows: each asked class; columns: z ~ N(0, I)."""
@@ -57,7 +57,7 @@ def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
                             ylabel="y")]
 
 
-@register("m2", "swap")
+@register("m2", "swap", uses=("num_images",))
 @torch.no_grad()
 def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Cell (i, j): the class of test image i with the style z of test image j."""
@@ -74,7 +74,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
                             xlabel="style from", ylabel="class from")]
 
 
-@register("m2", "flip")
+@register("m2", "flip", uses=("num_images", "labels"))
 @torch.no_grad()
 def flip(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Rows: test images; columns: original, reconstruction, then y set to each asked class."""

@@ -54,7 +54,7 @@ def _group_images(run: Any, level: int, k: int, generator: torch.Generator
     return dataset.pixels(chosen).to(run.device), part
 
 
-@register("mlvae", "swap")
+@register("mlvae", "swap", uses=("num_images", "seed"))
 @torch.no_grad()
 def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Style from the row image, content from the column image."""
@@ -81,7 +81,7 @@ def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     return [path]
 
 
-@register("mlvae", "generate")
+@register("mlvae", "generate", uses=("num_images", "labels", "num_samples", "seed"))
 @torch.no_grad()
 def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """New members of unseen groups: content accumulated from k images, fresh style."""
@@ -113,7 +113,7 @@ def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
     return [path]
 
 
-@register("mlvae", "interpolate")
+@register("mlvae", "interpolate", uses=("num_images", "labels", "steps", "seed"))
 @torch.no_grad()
 def interpolate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Content interpolated between two groups, each row's style fixed."""

@@ -40,7 +40,7 @@ def chosen_classes(model: Any, labels: list[str]) -> list[int]:
     return [label_index(names, label, what="a class of this run") for label in labels]
 
 
-@register("parted", "traverse")
+@register("parted", "traverse", uses=("labels", "steps", "span"))
 @torch.no_grad()
 def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Per class: rows sweep u_d within the class's component, then z_j within N(0, 1)."""
@@ -70,7 +70,7 @@ def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
     return written
 
 
-@register("parted", "generate")
+@register("parted", "generate", uses=("labels", "num_samples", "seed"))
 @torch.no_grad()
 def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """One row of samples per class, and the prior-components figure."""
@@ -91,7 +91,7 @@ def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
     return [grid, plot]
 
 
-@register("parted", "swap")
+@register("parted", "swap", uses=("num_images", "seed"))
 @torch.no_grad()
 def swap(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path]:
     """Cell (i, j): z of test image i decoded with (c, u) of test image j."""

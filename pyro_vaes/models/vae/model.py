@@ -54,11 +54,17 @@ class VAE(LatentVariableModel):
     @classmethod
     def check_compatible(cls, config: Any, elbo: str | None = None,
                          data_info: DataInfo | None = None) -> None:
-        """Also refuse a flow guide on a 1-D latent."""
+        """Also refuse a flow guide on a 1-D latent and a low-rank guide of a rank above the
+        latent size."""
         super().check_compatible(config, elbo, data_info)
         if config.guide == "flow" and config.latent_dim < 2:
             raise ConfigError("guide 'flow' needs --latent-dim of at least 2; "
                               "use --guide diagonal for a 1-D latent")
+        if config.guide == "lowrank" and config.guide_rank > config.latent_dim:
+            raise ConfigError(f"--guide-rank {config.guide_rank} is larger than --latent-dim "
+                              f"{config.latent_dim} (a rank of --latent-dim already gives a "
+                              f"full covariance); give --guide-rank of at most "
+                              f"{config.latent_dim}, or --guide full")
 
     def check_jit(self) -> None:
         """The compiled low-rank guide draws other noise than the eager one."""
