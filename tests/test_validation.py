@@ -51,7 +51,7 @@ def test_val_elbo_of_a_beta_vae_is_the_elbo_not_the_beta_weighted_bound():
     assert record["val_elbo"] == pytest.approx(elbo_by_hand, abs=0.03)
     assert record["val_beta_weighted_elbo"] == pytest.approx(beta_bound, abs=0.03)
     assert elbo_by_hand - beta_bound > 0.5       # 3 KL: far apart at this tolerance
-    assert set(record) == {"val_elbo", "val_beta_weighted_elbo"}
+    assert set(record) == {"val_elbo", "val_beta_weighted_elbo", "val_recon", "val_kl_z"}
 
 
 def test_unpenalised_undoes_poutine_scale_and_hides_factors():
@@ -139,7 +139,8 @@ def test_validation_record_means_over_points_and_counts_accuracy():
                                                            Batch(x[7:], y[7:])])
     assert record["val_accuracy"] == pytest.approx(float((predicted == y).float().mean()))
     assert set(record) == {"val_elbo", "val_accuracy", "val_bhattacharyya_penalty",
-                           "val_aux_classification"}
+                           "val_aux_classification", "val_recon", "val_kl_c", "val_kl_u",
+                           "val_kl_z", "val_entropy_c", "val_supervised_ce"}
     assert record["val_bhattacharyya_penalty"] == pytest.approx(
         30.0 * float(model.bhattacharyya_penalty().detach()), rel=1e-5)
 

@@ -12,42 +12,25 @@
 - ``val_accuracy``: for models that predict labels (``model.predict``), the
   fraction of validation labels predicted right (averaged over labels for binary
   attributes).
+- ``val_recon``, ``val_kl_<site>``, ``val_entropy_<site>``, ``val_supervised_ce``: the
+  ELBO's terms, per data point, from one guide trace and one model replay per batch
+  (:mod:`pyro_vaes.training.diagnostics`), drawn under a forked RNG so that the other
+  figures are those of a run without them.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-import pyro.distributions as dist
 import torch
-from pyro import poutine
-from pyro.poutine.messenger import Messenger
 
 from pyro_vaes.inference.elbo import negative_elbo
 from pyro_vaes.models.base import Batch
+from pyro_vaes.training.diagnostics import diagnose, unpenalised
 
-
-class _UnitScale(Messenger):
-    """Reset every sample site's scale to 1 (undoes ``poutine.scale`` applied inside)."""
-
-    def _process_message(self, msg: dict) -> None:
-        if msg["type"] == "sample":
-            msg["scale"] = 1.0
-
-
-def _is_factor(msg: dict) -> bool:
-    return msg["type"] == "sample" and isinstance(msg["fn"], dist.Unit)
-
-
-def unpenalised(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` (a model or a guide) with every site at scale 1 and its ``pyro.factor`` sites
-    hidden: what remains is the generative story (or the guide) of the ELBO itself."""
-    def wrapped(*args: Any) -> Any:
-        with poutine.block(hide_fn=_is_factor), _UnitScale():
-            return fn(*args)
-    return wrapped
+__all__ = ["add_diagnostics", "elbo_per_point", "label_hits", "unpenalised", "validation_record"]
 
 
 def elbo_per_point(model: Any, elbo: Any, batch: Batch) -> torch.Tensor:
@@ -66,13 +49,30 @@ def label_hits(predicted: torch.Tensor, labels: torch.Tensor) -> tuple[float, in
     return float(hits.sum()), hits.numel()
 
 
+def add_diagnostics(model: Any, batch: Batch, sums: dict[str, Any],
+                    counts: dict[str, int]) -> None:
+    """Add the batch's ELBO terms (:func:`pyro_vaes.training.diagnostics.diagnose`) to the
+    running ``val_<term>`` sums and their counts of data points, drawing under a forked RNG
+    (the batch's device included)."""
+    devices = [batch.x.device] if batch.x.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        for name, values in diagnose(model, batch).items():
+            key = f"val_{name}"
+            sums[key] = sums.get(key, 0.0) + values.double().sum()
+            counts[key] = counts.get(key, 0) + values.numel()
+
+
 @torch.no_grad()
 def validation_record(model: Any, elbo: Any, batches: Iterable[Batch]) -> dict[str, float]:
-    """``val_elbo``, the objective's own terms and, where the model predicts labels,
-    ``val_accuracy``, each a mean over the batches' data points."""
+    """``val_elbo``, the objective's own terms, the ELBO's terms (``val_recon``,
+    ``val_kl_<site>``, ...) and, where the model predicts labels, ``val_accuracy``, each a
+    mean over the batches' data points."""
     sums: dict[str, float] = {}
+    diagnostics: dict[str, Any] = {}
+    counts: dict[str, int] = {}
     count, hits, predictions = 0, 0.0, 0
     for batch in batches:
+        add_diagnostics(model, batch, diagnostics, counts)
         sums["val_elbo"] = sums.get("val_elbo", 0.0) + float(elbo_per_point(model, elbo, batch)
                                                              ) * batch.size
         for name, value in model.objective_terms(elbo, batch).items():
@@ -82,6 +82,7 @@ def validation_record(model: Any, elbo: Any, batches: Iterable[Batch]) -> dict[s
             h, n = label_hits(model.predict(batch.x), batch.y)
             hits, predictions = hits + h, predictions + n
     record = {key: value / max(count, 1) for key, value in sums.items()}
+    record.update({key: float(value) / counts[key] for key, value in diagnostics.items()})
     if predictions:
         record["val_accuracy"] = hits / predictions
     return record
