@@ -2,7 +2,8 @@
 
 What a run writes there:
 
-- every epoch: the epoch's record as scalars (``train_loss``, ``val_elbo``, ...), and
+- every epoch: the epoch's record as scalars, each under its metrics.jsonl name
+  (``train_loss``, ``val_elbo``, ``val_recon``, ``val_kl_<site>``, ...), and
   two images, ``reconstructions`` (validation images above their reconstructions) and
   ``samples`` (images decoded from prior draws, the same draws every epoch);
 - at the end: ``traversals`` (one validation image, its most informative latents swept
