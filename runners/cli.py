@@ -24,6 +24,7 @@ from runners.evaluate import evaluate_command
 from runners.intervene import intervene_group
 from runners.listing import list_command
 from runners.render import render_group
+from runners.report import report_command
 from runners.sample import sample_command
 from runners.train import train_group
 
@@ -40,6 +41,7 @@ cli.add_command(sample_command)
 cli.add_command(render_group)
 cli.add_command(intervene_group)
 cli.add_command(analyze_group)
+cli.add_command(report_command)
 cli.add_command(list_command)
 
 
