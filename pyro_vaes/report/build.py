@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,4 +92,7 @@ def write_report(run: Any, out: str | Path, which: str = "last",
     html = render(build_page(run, which, options, progress=progress))
     check_new_file(out, force=force, suffixes=SUFFIXES)
     write_text_atomically(out, html)
+    umask = os.umask(0)
+    os.umask(umask)
+    out.chmod(0o666 & ~umask)         # readable by others, as a file open() makes: to share
     return out

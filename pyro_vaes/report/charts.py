@@ -7,7 +7,7 @@ from html import escape
 
 from pyro_vaes.report.content import Series
 
-WIDTH, HEIGHT = 300, 168
+WIDTH, HEIGHT = 290, 168
 LEFT, RIGHT, TOP, BOTTOM = 58, 12, 26, 30
 
 

@@ -4,12 +4,18 @@ images as data URIs, the charts as SVG), nothing fetched from anywhere."""
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from importlib import resources
 from typing import Any
 
 from pyro_vaes.report.charts import line_chart
 from pyro_vaes.report.content import Confusion, Evaluation, Explorer, Page, Table
+
+
+def prose(text: str) -> str:
+    """Escaped text with `backquoted` spans set as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
 
 
 def _asset(name: str) -> str:
@@ -116,7 +122,7 @@ def evaluation_section(ev: Evaluation) -> str:
     body = table(Table("Evaluation", ["figure", "value"], rows))
     kind = "computed" if ev.computed else "read"
     return (f'<section id="evaluation"><h2>Evaluation</h2><p class="note">'
-            f"<strong>{kind}</strong>: {escape(ev.source)}</p>{body}</section>")
+            f"<strong>{kind}</strong>: {prose(ev.source)}</p>{body}</section>")
 
 
 def confusion_section(c: Confusion) -> str:
