@@ -37,6 +37,7 @@ from pyro_vaes.figures import save_image_grid, save_loss_curves
 from pyro_vaes.inference import (
     importance_log_likelihood,
 )
+from pyro_vaes.inference.importance import likelihood_figures
 from pyro_vaes.models import DataInfo, LatentVariableModel, build_model, model_class
 from pyro_vaes.models.base import Batch
 from pyro_vaes.outputs import check_writable_directory
@@ -544,24 +545,20 @@ def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = N
 
 
 # -- evaluation -------------------------------------------------------------------------
-def _counted(batches: Any, images: list[int], bar: Any) -> Any:
-    """Yield ``batches``, adding each one's images to ``images[0]`` and advancing ``bar``."""
-    for batch in batches:
-        images[0] += int(batch.mask.sum()) if batch.mask is not None else batch.size
-        yield batch
-        bar.update(1)
-
-
 @torch.no_grad()
 def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
-             batch_size: int = 256, seed: int = 0,
+             iw_images: int | str = "auto", batch_size: int = 256, seed: int = 0,
              measures: str | Iterable[str] | None = None,
              judge_cache: str | Path | None = None, progress: bool = False) -> dict[str, Any]:
     """Test ELBO, the K-sample importance-weighted log-likelihood and the model's measures.
 
-    Both likelihood figures come from the same K importance weights
-    log w_k = log p(x, z_k) - log q(z_k|x): ELBO = mean_k log w_k (the true beta = 1
-    bound), IW = logsumexp_k log w_k - log K. Models add their own groups of measures
+    From importance weights log w_k = log p(x, z_k) - log q(z_k|x): the ELBO (the true
+    beta = 1 bound, one sample per point) over the whole split, and the K-sample bound
+    IW = logsumexp_k log w_k - log K on ``iw_images`` points drawn with ``seed`` (``"auto"``:
+    1,000 or the whole split when smaller; ``"all"``: the whole split), each with
+    ``_stderr`` (standard error over points), ``_points`` and ``_images`` beside it
+    (:func:`pyro_vaes.inference.importance.likelihood_figures`).
+    Models add their own groups of measures
     (``model.measure_groups``, through ``model.measures``). ``measures`` picks groups
     (comma-separated names or a list; default all, ``likelihood`` included); every
     figure ``F`` comes with ``F_images``, the number of images it used. The image
@@ -590,21 +587,13 @@ def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
     results: dict[str, Any] = {"split": split, "num_images": len(dataset),
                                "epoch": run.history[-1]["epoch"] if run.history else 0,
                                "measures": chosen}
-    bar = tqdm(total=len(batches) + len(chosen) - (LIKELIHOOD in chosen), desc="evaluate",
-               unit="step", disable=not progress)
-    try:
-        if LIKELIHOOD in chosen:
-            bar.set_postfix_str(LIKELIHOOD)
-            images = [0]
-            elbo_total, iw_total, count = model.log_likelihood_sums(
-                _counted(batches, images, bar), num_samples)
-            results.update({"num_points": count, "importance_samples": num_samples,
-                            f"{split}_elbo": elbo_total / count,
-                            f"{split}_elbo_images": images[0],
-                            f"{split}_iw_log_likelihood": iw_total / count,
-                            f"{split}_iw_log_likelihood_images": images[0]})
-        groups = [g for g in chosen if g != LIKELIHOOD]
-        if groups:
+    if LIKELIHOOD in chosen:
+        results.update(likelihood_figures(model, batches, split, num_samples,
+                                          iw_points=iw_images, seed=seed, progress=progress))
+    groups = [g for g in chosen if g != LIKELIHOOD]
+    if groups:
+        with tqdm(total=len(groups), desc=f"evaluate: {split} measures", unit="group",
+                  disable=not progress) as bar:
             def done(name: str) -> None:
                 bar.update(1)
                 following = groups[groups.index(name) + 1:] if name in groups else []
@@ -614,8 +603,6 @@ def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
             cache = Path(judge_cache) if judge_cache is not None else run.directory.root / "cache"
             request = MeasureRequest(frozenset(groups), cache, done, seed)
             results.update(model.measures(plan_splits, split, request))
-    finally:
-        bar.close()
     return results
 
 

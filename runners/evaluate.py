@@ -11,7 +11,7 @@ import click
 from pyro_vaes.choices import CHECKPOINTS
 from pyro_vaes.errors import CheckpointError, ConfigError
 from pyro_vaes.outputs import write_text_atomically
-from runners.options import RunDirectoryPath
+from runners.options import CountOrWord, RunDirectoryPath
 
 
 @click.command("evaluate")
@@ -20,7 +20,14 @@ from runners.options import RunDirectoryPath
               show_default=True, help="which split to evaluate on")
 @click.option("--num-samples", "-k", type=click.IntRange(min=1, max=100_000), default=100,
               show_default=True,
-              help="importance samples K per data point for the log-likelihood estimate")
+              help="importance samples K per data point of the importance-weighted "
+                   "log-likelihood bound")
+@click.option("--iw-images", type=CountOrWord(("auto", "all")), default="auto",
+              show_default=True,
+              help="data points of the K-sample bound: a seeded random subset of N with its "
+                   "standard error, 'all' for the whole split (K x the split's forward "
+                   "passes: minutes with conv nets), 'auto' for 1000 or the split when "
+                   "smaller; the ELBO always covers the whole split")
 @click.option("--batch-size", type=click.IntRange(min=1, max=1_000_000), default=256,
               show_default=True,
               help="data points per evaluation batch")
@@ -43,11 +50,16 @@ from runners.options import RunDirectoryPath
               help="show a progress bar  [default: when stderr is a terminal]")
 @click.option("--force", is_flag=True, default=False,
               help="replace an evaluation JSON this command wrote before")
-def evaluate_command(run: Path, split: str, num_samples: int, batch_size: int, seed: int,
+def evaluate_command(run: Path, split: str, num_samples: int, iw_images: int | str,
+                     batch_size: int, seed: int,
                      device: str, measures: str | None, checkpoint: str,
                      judge_cache: Path | None, progress: bool | None, force: bool) -> None:
     """Evaluate a trained run; prints the figures and writes RUN/evaluation-SPLIT.json
-    (RUN/evaluation-SPLIT-best.json with --checkpoint best)."""
+    (RUN/evaluation-SPLIT-best.json with --checkpoint best).
+
+    The ELBO covers the whole split; the K-sample importance-weighted bound a seeded random
+    subset (--iw-images; 'all' for the whole split). Each figure comes with its standard
+    error (_stderr) and the images it used (_images)."""
     # Everything that needs no model is refused before torch loads.
     suffix = "" if checkpoint == "last" else f"-{checkpoint}"
     path = run / f"evaluation-{split}{suffix}.json"
@@ -63,7 +75,8 @@ def evaluate_command(run: Path, split: str, num_samples: int, batch_size: int, s
     loaded = api.load_run(run, device, which=checkpoint)
     if progress is None:
         progress = sys.stderr.isatty()
-    results = api.evaluate(loaded, split=split, num_samples=num_samples, batch_size=batch_size,
+    results = api.evaluate(loaded, split=split, num_samples=num_samples, iw_images=iw_images,
+                           batch_size=batch_size,
                            seed=seed, measures=measures, judge_cache=judge_cache,
                            progress=progress)
     results = {"checkpoint": checkpoint, **results}

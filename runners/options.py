@@ -86,3 +86,28 @@ class RunDirectoryPath(click.ParamType):
         from pyro_vaes.runpaths import check_run_directory
 
         return check_run_directory(Path(value))
+
+
+class CountOrWord(click.ParamType):
+    """A positive integer or one of a few words (``--iw-images 500``, ``auto``, ``all``)."""
+
+    name = "count"
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[N|" + "|".join(self.words) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        if isinstance(value, int) or value in self.words:
+            return value
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if number < 1:
+            self.fail(f"{value!r} is neither a positive integer nor one of: "
+                      f"{', '.join(self.words)}.", param, ctx)
+        return number

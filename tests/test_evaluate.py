@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -12,10 +13,12 @@ from pyro_vaes import api
 from pyro_vaes.analysis import image_classifier
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.data import load_dataset
+from pyro_vaes.inference.importance import choose_points, per_point_bounds, point_estimate
+from pyro_vaes.models import Batch, DataInfo, build_model
 from runners.cli import main
 
 METADATA = {"split", "num_images", "epoch", "measures", "num_points", "importance_samples",
-            "checkpoint"}
+            "checkpoint", "iw_subset"}
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +31,12 @@ def ccvae_run(tmp_path_factory):
 
 def _figures(results: dict) -> dict:
     return {k: v for k, v in results.items()
-            if k not in METADATA and not k.endswith("_images")}
+            if k not in METADATA and not k.endswith(("_images", "_stderr", "_points"))}
 
 
 def test_every_figure_has_its_image_count_and_uses_the_whole_split(ccvae_run, capsys):
     run = api.load_run(ccvae_run)
-    results = api.evaluate(run, num_samples=3, judge_cache=ccvae_run / "judges")
+    results = api.evaluate(run, num_samples=3, iw_images="all", judge_cache=ccvae_run / "judges")
     assert capsys.readouterr().err == ""                       # no progress bar unless asked
     test, train = run.splits.test, run.splits.train
     figures = _figures(results)
@@ -56,7 +59,7 @@ def test_every_figure_has_its_image_count_and_uses_the_whole_split(ccvae_run, ca
 
 def test_measures_pick_a_subset_with_the_same_values(ccvae_run):
     run = api.load_run(ccvae_run)
-    full = api.evaluate(run, num_samples=3, judge_cache=ccvae_run / "judges")
+    full = api.evaluate(run, num_samples=3, iw_images="all", judge_cache=ccvae_run / "judges")
     part = api.evaluate(run, measures="interventions,accuracy",
                         judge_cache=ccvae_run / "judges")
     assert part["measures"] == ["accuracy", "interventions"]
@@ -77,7 +80,7 @@ def test_the_cli_shows_progress_when_asked_and_writes_the_json(ccvae_run, capsys
     assert main(["evaluate", str(ccvae_run), "--measures", "accuracy,diversity",
                  "--progress"]) == 0
     captured = capsys.readouterr()
-    assert "evaluate" in captured.err and "100%" in captured.err
+    assert "evaluate: test measures" in captured.err and "100%" in captured.err
     values = json.loads((ccvae_run / "evaluation-test.json").read_text())
     assert values["accuracy_images"] == values["num_images"] and values["checkpoint"] == "last"
 
@@ -128,3 +131,76 @@ def test_a_second_evaluation_is_refused_without_force_and_leaves_the_json(ccvae_
     assert main(["evaluate", str(ccvae_run), "--measures", "diversity", "--force"]) == 0
     assert json.loads(path.read_text())["measures"] == ["diversity"]
     assert not list(ccvae_run.glob(".evaluation-*.tmp"))
+
+
+# -- the likelihood figures: standard errors and counts -----------------------------------
+def test_point_estimate_is_the_mean_and_its_standard_error():
+    values = torch.tensor([1.0, 2.0, 4.0, 9.0])
+    estimate = point_estimate(values, images=8)
+    # mean 4; sample variance ((-3)^2 + (-2)^2 + 0 + 5^2) / 3 = 38 / 3; SE = sqrt(38/3 / 4)
+    assert estimate.mean == pytest.approx(4.0)
+    assert estimate.stderr == pytest.approx(math.sqrt(38 / 12))
+    assert (estimate.points, estimate.images) == (4, 8)
+    assert point_estimate(torch.tensor([-3.5]), images=1).stderr == 0.0
+
+
+def test_the_subset_is_seeded_uniform_and_without_repeats():
+    first = choose_points(1000, 100, seed=3)
+    assert torch.equal(first, choose_points(1000, 100, seed=3))
+    assert not torch.equal(first, choose_points(1000, 100, seed=4))
+    assert first.numel() == first.unique().numel() == 100
+    assert bool((first[1:] > first[:-1]).all()) and 0 <= int(first[0]) and int(first[-1]) < 1000
+    assert choose_points(1000, 1000, seed=3) is None and choose_points(50, None, seed=0) is None
+    # uniform: over many seeds every index is drawn about 100/1000 of the time
+    hits = torch.zeros(1000)
+    for seed in range(200):
+        hits[choose_points(1000, 100, seed)] += 1
+    assert hits.mean() == pytest.approx(20.0) and hits.max() < 45 and hits.min() > 3
+
+
+def test_per_point_bounds_keep_the_chosen_points_and_count_group_images():
+    info = DataInfo(image_shape=(1, 8, 8), num_classes=10)
+    model = build_model("mlvae", info, {"hidden_dim": 16}).eval()
+    x = torch.rand(10, 4, 1, 8, 8)
+    mask = torch.ones(10, 4, dtype=torch.bool)
+    mask[:, 3] = False                                   # groups of 3 images
+    mask[0, 2] = False                                   # group 0: 2 images
+    batches = [Batch(x[:6], None, mask[:6]), Batch(x[6:], None, mask[6:])]
+    torch.manual_seed(0)
+    elbo, bound, images = per_point_bounds(model, batches, 5)
+    assert elbo.shape == bound.shape == (10,) and images == 29
+    assert bool((bound >= elbo - 1e-6).all())           # the IW bound is above its own ELBO
+    torch.manual_seed(0)
+    elbo_k, bound_k, images_k = per_point_bounds(model, batches, 5,
+                                                 keep=torch.tensor([0, 5, 6, 9]))
+    assert elbo_k.shape == (4,) and images_k == 2 + 3 * 3
+
+
+def test_evaluate_reports_the_subset_and_its_standard_error(ccvae_run):
+    run = api.load_run(ccvae_run)
+    n_test = len(run.splits.test)
+    sub = api.evaluate(run, num_samples=20, iw_images=80, measures="likelihood", seed=1)
+    full = api.evaluate(run, num_samples=20, iw_images="all", measures="likelihood", seed=1)
+    assert (sub["test_elbo_images"], sub["test_elbo_points"]) == (n_test, n_test)
+    assert (sub["test_iw_log_likelihood_images"], sub["test_iw_log_likelihood_points"]) == (80, 80)
+    assert sub["iw_subset"] == f"80 of {n_test}, seed 1" and full["iw_subset"] == "all"
+    assert full["test_iw_log_likelihood_images"] == n_test
+    # The standard errors scale as 1 / sqrt(points) (same spread of per-image values) and
+    # the subset's mean lies within a few of its standard errors of the whole split's.
+    ratio = sub["test_iw_log_likelihood_stderr"] / full["test_iw_log_likelihood_stderr"]
+    assert ratio == pytest.approx(math.sqrt(n_test / 80), rel=0.35)
+    assert abs(sub["test_iw_log_likelihood"] - full["test_iw_log_likelihood"]) < (
+        4 * sub["test_iw_log_likelihood_stderr"])
+    assert full["test_elbo"] < full["test_iw_log_likelihood"]
+    assert 0 < full["test_elbo_stderr"] < 5
+
+
+def test_more_iw_images_than_the_split_is_refused_in_one_line(ccvae_run, capsys):
+    n_test = len(api.load_run(ccvae_run).splits.test)
+    before = sorted(p.name for p in ccvae_run.iterdir())
+    assert main(["evaluate", str(ccvae_run), "--iw-images", str(n_test + 1),
+                 "--measures", "likelihood", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"Error: --iw-images {n_test + 1}: the test split has {n_test}")
+    assert sorted(p.name for p in ccvae_run.iterdir()) == before
