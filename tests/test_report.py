@@ -534,3 +534,36 @@ def test_the_page_works_in_chromium(browser, pages, tmp_path):
 def test_the_page_data_is_what_the_script_reads(pages):
     page, html = pages["ccvae"]
     assert _embedded(html) == json.loads(json.dumps(explorer_data(page.explorer)))
+
+
+def test_a_guide_without_gaussian_latents_gets_a_page_that_says_why(tmp_path):
+    with torch_threads(1):
+        api.train("vae", tmp_path / "flow", model_options={"hidden_dim": 32, "guide": "flow"},
+                  train_config=TrainConfig(epochs=1, max_train=100), figures=False)
+        page = build_page(api.load_run(tmp_path / "flow"), "last",
+                          ReportOptions(images=2, steps=3, limit=50))
+    assert page.explorer.factors == [] and "flow guide is not Gaussian" in \
+        page.explorer.unavailable
+    html = render(page)
+    assert "No sliders: " in html and 'id="explorer-data"' not in html
+    assert len(page.explorer.images) == len(page.explorer.reconstructions) == 2
+
+
+def test_binary_attributes_get_per_attribute_accuracies(tmp_path):
+    with torch_threads(1):
+        api.train("ccvae", tmp_path / "attr", model_options={"hidden_dim": 32,
+                                                             "label_kind": "attributes"},
+                  train_config=TrainConfig(data="shapes-small", epochs=1, max_train=200,
+                                           labels=60), figures=False)
+        run = api.load_run(tmp_path / "attr")
+        page = build_page(run, "last", ReportOptions(images=2, steps=3, limit=100))
+    test = run.splits.test
+    predicted = run.model.predict(test.pixels())
+    per = (predicted == test.attributes).double().mean(0)
+    matrix = page.confusion
+    assert matrix.names == list(run.splits.attribute_names) and matrix.counts == []
+    assert matrix.per_attribute == pytest.approx(per.tolist(), abs=1e-6)
+    assert matrix.accuracy == pytest.approx(float(per.mean()), abs=1e-6)
+    names = {f.name for f in page.explorer.factors if f.site == "z_c"}
+    assert names == {f"z_c[{a}]" for a in run.splits.attribute_names}
+    assert "Accuracy per attribute" in render(page)
