@@ -41,6 +41,7 @@ from pyro_vaes.inference.importance import likelihood_figures
 from pyro_vaes.models import DataInfo, LatentVariableModel, build_model, model_class
 from pyro_vaes.models.base import Batch
 from pyro_vaes.outputs import check_writable_directory
+from pyro_vaes.process import resolve_threads, torch_threads
 from pyro_vaes.runs import RunDirectory, RunLock
 from pyro_vaes.training import Trainer, faults, load_checkpoint, resolve_device, save_checkpoint
 from pyro_vaes.training.distributed import DistributedContext
@@ -401,9 +402,20 @@ def _restart_unstarted(directory: RunDirectory, model_name: str | None, epochs: 
 
 
 def _train(model_name: str, root: Path, model_options: dict[str, Any], train_config: TrainConfig,
-           *, checkpoint: dict[str, Any] | None = None,
-           changes: list[dict[str, Any]] | None = None, restart_schedule: bool = False,
-           tensorboard: bool, progress: bool | str, figures: bool) -> Run:
+           **kwargs: Any) -> Run:
+    """:func:`_train_with_threads` with torch's thread count set to ``--threads`` (``auto``
+    resolved now, and the number recorded in the run's config)."""
+    train_config.threads = resolve_threads(train_config.threads)
+    with torch_threads(train_config.threads):
+        return _train_with_threads(model_name, root, model_options, train_config, **kwargs)
+
+
+def _train_with_threads(model_name: str, root: Path, model_options: dict[str, Any],
+                        train_config: TrainConfig, *,
+                        checkpoint: dict[str, Any] | None = None,
+                        changes: list[dict[str, Any]] | None = None,
+                        restart_schedule: bool = False, tensorboard: bool,
+                        progress: bool | str, figures: bool) -> Run:
     """Build everything, then (and only then) write: lock, checkpoint, config.json, epochs."""
     device = resolve_device(train_config.device)
     context = DistributedContext.from_environment()

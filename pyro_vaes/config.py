@@ -206,6 +206,11 @@ class TrainConfig:
     seed: int = option(0, "random seed (same seed, same numbers on CPU)", min=0,
                        max=2**32 - 1)
     device: str = option("cpu", "torch device, e.g. cpu or cuda:0")
+    threads: int | str = option("auto", "CPU threads of torch's operations: a number, or auto "
+                                        "(OMP_NUM_THREADS when set, else one thread unless at "
+                                        "least 3 cores are idle by the 1-minute load; "
+                                        "docs/benchmarks.md, \"Threads\"); config.json records "
+                                        "the number used", words=("auto",))
     checkpoint_every: int | None = option(None, "also write the checkpoint every N training "
                                                 "steps, so that a kill loses at most N steps "
                                                 "(default: after every epoch only)", min=1)

@@ -45,7 +45,8 @@ def field_options(cls: type, *, skip: Iterable[str] = (),
             out.append(click.Option([f"{decl}/--no-{decl[2:]}"], default=default,
                                     show_default=True, help=help_text))
             continue
-        kind = _click_type(annotation, f.metadata.get("choices"))
+        kind = (CountOrWord(tuple(f.metadata["words"])) if "words" in f.metadata
+                else _click_type(annotation, f.metadata.get("choices")))
         decls = [option_name(f.name), *f.metadata.get("aliases", ()), f.name]
         out.append(click.Option(decls, type=kind, default=default,
                                 show_default="none" if default is None else True,
