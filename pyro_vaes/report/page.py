@@ -74,7 +74,6 @@ def explorer_section(e: Explorer) -> str:
               f'<button id="reset" type="button">Reset sliders</button></div>')
     if e.unavailable:
         body = f'<p class="unavailable">No sliders: {escape(e.unavailable)}</p>'
-        data = ""
     else:
         top = max((f.mi for f in e.factors), default=0.0) or 1.0
         sites: dict[str, list[str]] = {}
@@ -96,8 +95,8 @@ def explorer_section(e: Explorer) -> str:
         body = "".join(f'<h3>{escape(site)} <span class="note">({len(rows)} dimensions, '
                        f"I(x; z) in nats)</span></h3><div class=\"site\">{''.join(rows)}</div>"
                        for site, rows in sites.items())
-        data = (f'<script type="application/json" id="explorer-data">'
-                f"{_json_for_script(explorer_data(e))}</script>")
+    data = (f'<script type="application/json" id="explorer-data">'
+            f"{_json_for_script(explorer_data(e))}</script>")
     note = (f"Pick a test image; each slider sets one latent dimension (the others stay at the "
             f"image's posterior mean) and shows the decoded mean image, precomputed at "
             f"{e.steps} values: {escape(e.ranges) or 'none'}. Sliders are ordered within each "
