@@ -86,7 +86,7 @@ def explorer_section(e: Explorer) -> str:
                 f'title="{escape(f.name)}: I(x; z) {f.mi:.3f} nats{kl}; range: '
                 f'{escape(f.range_kind)}"><span class="name">{escape(f.name)}</span>'
                 f'<span class="mi"><span class="track"><span class="bar" '
-                f'style="width:{width:.1f}px"></span></span>{round(f.mi, 2) + 0.0:.2f}</span>'
+                f'style="width:{width:.1f}px"></span></span>{f.mi + 0.0:.3g}</span>'
                 f'<input type="range" min="0" max="{e.steps - 1}" step="1" value="{start}" '
                 f'aria-label="{escape(f.name)}">'
                 f'<output>{signed(f.values[0][start])}</output>'
