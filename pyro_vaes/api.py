@@ -561,7 +561,8 @@ def load_run(path: str | Path, device: str = "cpu", expect_model: str | None = N
 def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
              iw_images: int | str = "auto", batch_size: int = 256, seed: int = 0,
              measures: str | Iterable[str] | None = None,
-             judge_cache: str | Path | None = None, progress: bool = False) -> dict[str, Any]:
+             judge_cache: str | Path | None = None, progress: bool = False,
+             threads: int | str = "auto") -> dict[str, Any]:
     """Test ELBO, the K-sample importance-weighted log-likelihood and the model's measures.
 
     From importance weights log w_k = log p(x, z_k) - log q(z_k|x): the ELBO (the true
@@ -575,16 +576,11 @@ def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
     (comma-separated names or a list; default all, ``likelihood`` included); every
     figure ``F`` comes with ``F_images``, the number of images it used. The image
     classifier that judges interventions is cached in ``judge_cache`` (default
-    RUN/cache). ``progress`` shows a progress bar on stderr.
+    RUN/cache). ``progress`` shows a progress bar on stderr. ``threads``: torch's thread
+    count meanwhile, as ``--threads`` of training (``auto``: :func:`pyro_vaes.process.
+    auto_threads`).
     """
-    from tqdm.auto import tqdm
-
-    from pyro_vaes.analysis.measure_request import (
-        LIKELIHOOD,
-        MeasureRequest,
-        measure_groups,
-        parse_measures,
-    )
+    from pyro_vaes.analysis.measure_request import LIKELIHOOD, measure_groups, parse_measures
     from pyro_vaes.training.plans import PLANS
 
     model = run.model.eval()
@@ -599,23 +595,36 @@ def evaluate(run: Run, *, split: str = "test", num_samples: int = 100,
     results: dict[str, Any] = {"split": split, "num_images": len(dataset),
                                "epoch": run.history[-1]["epoch"] if run.history else 0,
                                "measures": chosen}
-    if LIKELIHOOD in chosen:
-        results.update(likelihood_figures(model, batches, split, num_samples,
-                                          iw_points=iw_images, seed=seed, progress=progress))
     groups = [g for g in chosen if g != LIKELIHOOD]
-    if groups:
-        with tqdm(total=len(groups), desc=f"evaluate: {split} measures", unit="group",
-                  disable=not progress) as bar:
-            def done(name: str) -> None:
-                bar.update(1)
-                following = groups[groups.index(name) + 1:] if name in groups else []
-                bar.set_postfix_str(following[0] if following else "")
-
-            bar.set_postfix_str(groups[0])
-            cache = Path(judge_cache) if judge_cache is not None else run.directory.root / "cache"
-            request = MeasureRequest(frozenset(groups), cache, done, seed)
-            results.update(model.measures(plan_splits, split, request))
+    with torch_threads(resolve_threads(threads)):   # torch threads as for training
+        if LIKELIHOOD in chosen:
+            results.update(likelihood_figures(model, batches, split, num_samples,
+                                              iw_points=iw_images, seed=seed,
+                                              progress=progress))
+        if groups:
+            _measure_groups(run, groups, split, seed, judge_cache, progress, results)
     return results
+
+
+def _measure_groups(run: Run, groups: list[str], split: str, seed: int,
+                    judge_cache: str | Path | None, progress: bool,
+                    results: dict[str, Any]) -> None:
+    """The model's own measures (``groups``) into ``results``, with a progress bar."""
+    from tqdm.auto import tqdm
+
+    from pyro_vaes.analysis.measure_request import MeasureRequest
+
+    with tqdm(total=len(groups), desc=f"evaluate: {split} measures", unit="group",
+              disable=not progress) as bar:
+        def done(name: str) -> None:
+            bar.update(1)
+            following = groups[groups.index(name) + 1:] if name in groups else []
+            bar.set_postfix_str(following[0] if following else "")
+
+        bar.set_postfix_str(groups[0])
+        cache = Path(judge_cache) if judge_cache is not None else run.directory.root / "cache"
+        request = MeasureRequest(frozenset(groups), cache, done, seed)
+        results.update(run.model.measures(run.splits, split, request))
 
 
 # -- sampling and figures ---------------------------------------------------------------

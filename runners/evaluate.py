@@ -34,6 +34,9 @@ from runners.options import CountOrWord, RunDirectoryPath
 @click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0,
               show_default=True, help="random seed of the estimates")
 @click.option("--device", default="cpu", show_default=True, help="torch device")
+@click.option("--threads", type=CountOrWord(("auto",)), default="auto", show_default=True,
+              help="CPU threads of torch's operations, as for `pyro-vaes train --threads` "
+                   "(auto: OMP_NUM_THREADS when set, else one unless 3 cores are idle)")
 @click.option("--measures", default=None, show_default="all",
               help="comma-separated groups of measures to compute: likelihood and the "
                    "model's own (ccvae, m2: accuracy, leakage, interventions, diversity; "
@@ -52,7 +55,7 @@ from runners.options import CountOrWord, RunDirectoryPath
               help="replace an evaluation JSON this command wrote before")
 def evaluate_command(run: Path, split: str, num_samples: int, iw_images: int | str,
                      batch_size: int, seed: int,
-                     device: str, measures: str | None, checkpoint: str,
+                     device: str, threads: int | str, measures: str | None, checkpoint: str,
                      judge_cache: Path | None, progress: bool | None, force: bool) -> None:
     """Evaluate a trained run; prints the figures and writes RUN/evaluation-SPLIT.json
     (RUN/evaluation-SPLIT-best.json with --checkpoint best).
@@ -78,7 +81,7 @@ def evaluate_command(run: Path, split: str, num_samples: int, iw_images: int | s
     results = api.evaluate(loaded, split=split, num_samples=num_samples, iw_images=iw_images,
                            batch_size=batch_size,
                            seed=seed, measures=measures, judge_cache=judge_cache,
-                           progress=progress)
+                           progress=progress, threads=threads)
     results = {"checkpoint": checkpoint, **results}
     write_text_atomically(path, json.dumps(results, indent=2) + "\n")
     width = max(len(k) for k in results)

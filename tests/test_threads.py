@@ -60,6 +60,20 @@ def test_a_run_trains_with_its_thread_count_and_records_it(tmp_path, monkeypatch
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["train"]["threads"] == other
 
+    # evaluate takes its own --threads the same way
+    original_figures = api_module.likelihood_figures
+
+    def spy_figures(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original_figures(*args, **kwargs)
+
+    monkeypatch.setattr(api_module, "likelihood_figures", spy_figures)
+    run = api.load_run(tmp_path / "run")
+    api.evaluate(run, num_samples=2, iw_images=10, measures="likelihood", threads=other)
+    assert seen == [other, other] and torch.get_num_threads() == before
+    with pytest.raises(ConfigError, match="--threads"):
+        api.evaluate(run, num_samples=2, measures="likelihood", threads=0)
+
 
 def test_auto_is_recorded_as_the_number_it_chose(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
