@@ -44,6 +44,15 @@ def swap_grid(rows: torch.Tensor, columns: torch.Tensor, cells: torch.Tensor) ->
     return torch.cat([top, body])
 
 
+def wrapped(text: str, width_inches: float, fontsize: float) -> str:
+    """``text`` broken into lines that fit ``width_inches`` at ``fontsize`` points (a
+    character is about 0.55 of the font size wide), so that a title is never clipped."""
+    import textwrap
+
+    chars = max(20, int(width_inches * 72 / (0.55 * fontsize)))
+    return "\n".join(textwrap.wrap(text, chars)) if len(text) > chars else text
+
+
 def save_image_grid(images: torch.Tensor, path: str | Path, *, nrow: int,
                     title: str | None = None, row_labels: Sequence[str] | None = None,
                     col_labels: Sequence[str] | None = None, xlabel: str | None = None,
@@ -63,16 +72,16 @@ def save_image_grid(images: torch.Tensor, path: str | Path, *, nrow: int,
     ax.set_xticks([1 + k * (w + 1) + w / 2 for k in range(nrow)] if col_labels else [])
     if col_labels:
         ax.set_xticklabels(list(col_labels), rotation=45 if max(map(len, col_labels)) > 4 else 0,
-                           fontsize=7)
+                           fontsize=8)
     ax.set_yticks([1 + r * (h + 1) + h / 2 for r in range(nrows)] if row_labels else [])
     if row_labels:
-        ax.set_yticklabels(list(row_labels), fontsize=7)
+        ax.set_yticklabels(list(row_labels), fontsize=8)
     if xlabel:
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(wrapped(xlabel, fig_w - 0.5, 10), fontsize=10)
     if ylabel:
-        ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_ylabel(wrapped(ylabel, fig_h - 0.5, 10), fontsize=10)
+    if title:   # centred on the figure (not on the axes, which row labels push aside)
+        fig.suptitle(wrapped(title, fig_w - 0.3, 10), fontsize=10)
     for spine in ax.spines.values():
         spine.set_visible(False)
     fig.tight_layout()
@@ -92,6 +101,7 @@ def save_loss_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Pat
             label="validation -ELBO")
     ax.set_xlabel("epoch")
     ax.set_ylabel("nats per data point")
+    ax.xaxis.get_major_locator().set_params(integer=True)   # epochs are whole numbers
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -102,22 +112,28 @@ def save_loss_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Pat
 
 
 def save_bar_chart(values: dict[str, Sequence[float]], labels: Sequence[str], path: str | Path,
-                   *, ylabel: str, title: str | None = None) -> Path:
-    """Grouped bars: one group per label, one bar per series in ``values``."""
+                   *, ylabel: str, title: str | None = None, xlabel: str | None = None) -> Path:
+    """Grouped bars: one group per label, one bar per series in ``values``; about 0.4 inch
+    per group, between 6 and 14 inches wide, so that the labels stay readable."""
     import numpy as np
 
     x = np.arange(len(labels))
     width = 0.8 / max(len(values), 1)
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(max(5, 0.35 * len(labels) * max(len(values), 1)), 3.5))
+    fig_w = min(14.0, max(6.0, 0.4 * len(labels) + 1.5))
+    fig, ax = plt.subplots(figsize=(fig_w, 4.2))
     for i, (name, series) in enumerate(values.items()):
         ax.bar(x + i * width - 0.4 + width / 2, list(series), width, label=name)
     ax.set_xticks(x)
-    ax.set_xticklabels(list(labels), rotation=90 if len(labels) > 12 else 0, fontsize=7)
-    ax.set_ylabel(ylabel)
+    crowded = len(labels) * max(map(len, labels), default=1) * 0.09 > fig_w
+    ax.set_xticklabels(list(labels), rotation=90 if crowded else 0, fontsize=9)
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_ylabel(ylabel, fontsize=10)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=10)
     if title:
-        ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+        fig.suptitle(wrapped(title, fig_w - 0.3, 11), fontsize=11)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))   # never over a bar
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     path = Path(path)
@@ -136,8 +152,8 @@ def save_line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], p
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
-        ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+        ax.set_title(wrapped(title, 4.8, 10), fontsize=10)
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(path)

@@ -40,9 +40,10 @@ _common = [
 ]
 _selection = [
     click.option("--threshold", type=FiniteFloat(min=0.0), default=0.5, show_default=True,
-                 help="a factor is influential above this mutual information (nats)"),
+                 help="a latent is influential when its mixture estimate of I(x; z_j) (the "
+                      "'I mixture' column of `analyze mi`) is above this (nats)"),
     click.option("--top-k", type=click.IntRange(min=1), default=None, show_default="none",
-                 help="take the k most informative factors instead of a threshold"),
+                 help="take the k latents of largest I mixture instead of a threshold"),
 ]
 
 
@@ -84,7 +85,9 @@ def _check_top_k(top_k: int | None, analysis) -> None:
 
 def _cell(value: float | None) -> str:
     """A 10-wide table cell; a dash where the column does not apply."""
-    return f"{'-':>10}" if value is None else f"{value:>10.3f}"
+    from pyro_vaes.analysis.mutual_information import format_nats
+
+    return f"{'-':>10}" if value is None else f"{format_nats(value, 3):>10}"
 
 
 def _label(factor: tuple[str, int], analysis) -> str:
@@ -111,8 +114,9 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
     _check_top_k(top_k, analysis)
     rows = analysis.rows()
     influential = analysis.influential(threshold, top_k)
-    click.echo(f"{'factor':<10} {'I mixture':>10} {'I closed':>10} {'KL prior':>10} "
-               f"{'KL|y':>10} {'KL N(0,1)':>10} {'Var[mu]':>10}  active influential")
+    rule = f"top {top_k}" if top_k else f"I mixture > {threshold:g}"
+    click.echo(f"{'latent':<10} {'I mixture':>10} {'I closed':>10} {'KL prior':>10} "
+               f"{'KL|y':>10} {'KL N(0,1)':>10} {'Var[mu]':>10}  active influential ({rule})")
     for row in rows:
         name = f"{row['site']}[{row['dim']}]"
         mark = "yes" if (row["site"], row["dim"]) in influential else ""
@@ -122,9 +126,9 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
                                              "posterior_mean_variance")]
         click.echo(f"{name:<10} {' '.join(cells)}  {'yes' if row['active'] else 'no':<6} "
                    f"{mark}")
-    click.echo(f"{len(influential)} influential factors "
-               f"({'top ' + str(top_k) if top_k else f'> {threshold} nats'}): "
-               + ", ".join(f"{s}[{j}]" for s, j in influential))
+    click.echo(f"{len(influential)} influential latent{'s' if len(influential) != 1 else ''} "
+               f"({rule}{'' if top_k else ' nats'}): "
+               + (", ".join(f"{s}[{j}]" for s, j in influential) or "none"))
     out = _analysis_dir(loaded) / f"mi-{split}.json"
     out.write_text(json.dumps({"split": split, "points": int(
         next(iter(analysis.sites.values())).loc.shape[0]), "factors": rows,
@@ -134,8 +138,9 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
                             "I closed form": [r["mi_moment_matched"] for r in rows],
                             "KL to the model's prior": [r["kl_to_prior"] or 0.0 for r in rows]},
                            labels, loaded.directory.figures / f"mi-{split}.png",
-                           ylabel="nats", title=f"{loaded.model_name}: per-latent information "
-                                                f"({split}, {len(rows)} factors)")
+                           ylabel="nats", xlabel="latent",
+                           title=f"{loaded.model_name}: information each latent carries about "
+                                 f"the image, I(x; z_j) ({split} split, {len(rows)} latents)")
     click.echo(f"written {out}\nwritten {chart}")
 
 
@@ -144,10 +149,10 @@ def mi_command(run: Path, split: str, limit: int, seed: int, device: str, thresh
 @click.option("--num-images", type=click.IntRange(min=1, max=16), default=3, show_default=True,
               help="test images to traverse")
 @click.option("--steps", type=click.IntRange(min=2, max=32), default=9, show_default=True,
-              help="values per factor, between the 2% and 98% quantiles of its posterior means")
+              help="values per latent, between the 2% and 98% quantiles of its posterior means")
 def traverse_command(run: Path, split: str, limit: int, seed: int, device: str,
                      threshold: float, top_k: int | None, num_images: int, steps: int) -> None:
-    """Traverse only the influential factors (rows) of a few images (one grid each)."""
+    """Traverse only the influential latents (rows) of a few images (one grid each)."""
     import torch
 
     from pyro_vaes import api
@@ -162,7 +167,7 @@ def traverse_command(run: Path, split: str, limit: int, seed: int, device: str,
     _check_top_k(top_k, analysis)
     factors = analysis.influential(threshold, top_k)
     if not factors:
-        raise ConfigError(f"no factor carries more than {threshold} nats; lower --threshold "
+        raise ConfigError(f"no latent carries more than {threshold} nats; lower --threshold "
                           f"or pass --top-k")
     x = dataset.pixels(torch.arange(min(num_images, len(dataset)))).to(device)
     grids = traverse_factors(loaded.model, x, factors, factor_ranges(analysis, factors), steps)
@@ -170,23 +175,23 @@ def traverse_command(run: Path, split: str, limit: int, seed: int, device: str,
         path = loaded.directory.figures / f"traverse-influential-{split}-{i}.png"
         save_image_grid(grids[i].flatten(0, 1).cpu(), path, nrow=steps,
                         row_labels=[_label(f, analysis) for f in factors],
-                        xlabel="factor value (2% to 98% quantile of posterior means)",
-                        title=f"{loaded.model_name}: influential factors of {split} image {i} "
-                              f"(row label: factor, I in nats)")
+                        xlabel="latent value (2% to 98% quantile of its posterior means)",
+                        title=f"{loaded.model_name}: influential latents of {split} image {i} "
+                              f"(row label: latent, I mixture in nats)")
         click.echo(f"written {path}")
 
 
 @click.command("prune")
 @_options(_common)
 @click.option("--k", "ks", type=click.IntRange(min=0), multiple=True,
-              help="numbers of kept factors (repeat)  [default: 1, 2, 4, ..., all]")
+              help="numbers of kept latents (repeat)  [default: 1, 2, 4, ..., all]")
 @click.option("--num-images", type=click.IntRange(min=1, max=16), default=8, show_default=True,
               help="test images to reconstruct")
 @click.option("--train-limit", type=click.IntRange(min=10), default=5000, show_default=True,
               help="training images for the ranking and the classifier")
 def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
                   ks: tuple[int, ...], num_images: int, train_limit: int) -> None:
-    """Reconstruct keeping the top-k factors (others at the prior mean), and the test accuracy
+    """Reconstruct keeping the top-k latents (others at the prior mean), and the test accuracy
     of a linear classifier on the top-k posterior means as a function of k."""
     import torch
 
@@ -217,7 +222,8 @@ def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
     figure = loaded.directory.figures / f"prune-{split}.png"
     save_image_grid(torch.cat([x.cpu()[None], recon.cpu()]).flatten(0, 1), figure,
                     nrow=x.shape[0], row_labels=["data", *[f"k={k}" for k in ks_list]],
-                    title=f"{loaded.model_name}: reconstructions from the top-k factors")
+                    title=f"{loaded.model_name}: reconstructions from the k latents of "
+                          f"largest I(x; z_j)")
     click.echo(f"written {figure}")
     result: dict = {"ranking": [list(f) for f in ranking], "ks": ks_list}
     if dataset.targets is not None:
@@ -229,13 +235,13 @@ def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
         for row in rows:
             click.echo(f"{row['k']:>4} {row['accuracy_top_k']:>10.3f} "
                        f"{row['accuracy_bottom_k']:>13.3f}")
-        plot = save_line_plot({"top-k factors by I(x; z_j)": ([r["k"] for r in rows],
+        plot = save_line_plot({"top-k latents by I(x; z_j)": ([r["k"] for r in rows],
                                                               [r["accuracy_top_k"] for r in rows]),
-                               "bottom-k factors": ([r["k"] for r in rows],
+                               "bottom-k latents": ([r["k"] for r in rows],
                                                     [r["accuracy_bottom_k"] for r in rows])},
                               loaded.directory.figures / f"prune-accuracy-{split}.png",
-                              xlabel="factors kept (k)", ylabel="linear-probe test accuracy",
-                              title=f"{loaded.model_name}: classification from k factors")
+                              xlabel="latents kept (k)", ylabel="linear-probe test accuracy",
+                              title=f"{loaded.model_name}: classification from k latents")
         click.echo(f"written {plot}")
     out = _analysis_dir(loaded) / f"prune-{split}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
@@ -265,6 +271,15 @@ def metrics_command(run: Path, split: str, limit: int, seed: int, device: str,
         raise ConfigError(f"run {run} was trained on '{loaded.train_config.data}', which has no "
                           f"known factors; metrics need --data shapes or shapes-small")
     analysis = analyse_latents(loaded.model, dataset, limit=limit, seed=seed, device=device)
+    rows = analysis.rows()
+    active = sum(row["active"] for row in rows)
+    if active == 0:
+        largest = max(row["posterior_mean_variance"] for row in rows)
+        click.echo(f"Warning: none of the {len(rows)} latents is active (the largest variance "
+                   f"of a posterior mean over the images is {largest:.2g}, below 0.01): the "
+                   f"representation is (nearly) constant, so these scores measure noise, not "
+                   f"disentanglement; see `pyro-vaes analyze mi {run}`, and train longer or "
+                   f"with a smaller --beta", err=True)
     scores = disentanglement_scores(analysis, dataset.factors, seed=seed, metrics=names)
     for key, value in scores.items():
         click.echo(f"{key:<28} {value:.4f}" if isinstance(value, float) else f"{key:<28} {value}")

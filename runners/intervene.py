@@ -57,6 +57,7 @@ def make_intervene_command(kind: str) -> click.Command:
         from pyro_vaes.outputs import check_writable_directory, write_staged
         from pyro_vaes.runs import RunDirectory
 
+        option = "--out" if out is not None else "--out (the default is RUN/figures/interventions)"
         out = out or RunDirectory.open(run).figures / "interventions"
         check_writable_directory(out)
         loaded = api.load_run(run, device)
@@ -73,7 +74,7 @@ def make_intervene_command(kind: str) -> click.Command:
         # The grids' names are known only once drawn: draw into a staging directory, then
         # move them in, refusing (without --force) to replace a file already there.
         for path in write_staged(out, lambda staging: fn(loaded, staging, options),
-                                 force=force):
+                                 force=force, option=option):
             click.echo(f"written {path}")
 
     return command

@@ -26,6 +26,7 @@ def sample_command(run: Path, num_samples: int, seed: int, out: Path | None, for
                    device: str) -> None:
     """Draw z from the prior, decode, and save the mean images as a PNG grid."""
     from pyro_vaes import api
+    from pyro_vaes.errors import ConfigError
     from pyro_vaes.figures import save_image_grid
     from pyro_vaes.outputs import check_new_file
     from pyro_vaes.runs import RunDirectory
@@ -33,6 +34,10 @@ def sample_command(run: Path, num_samples: int, seed: int, out: Path | None, for
     directory = RunDirectory.open(run)
     default = out is None
     out = out or directory.figures / f"samples-seed{seed}-n{num_samples}.png"
+    if default and out.exists() and not force:
+        raise ConfigError(f"{out} already exists (the default file for --seed {seed} -n "
+                          f"{num_samples}); pass --force to overwrite it, or --out FILE (or "
+                          f"another --seed) to write another")
     check_new_file(out, force=force, make_parent=default)
     loaded = api.load_run(run, device)
     images = api.sample(loaded, num_samples, seed)

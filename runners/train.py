@@ -21,6 +21,7 @@ import click
 from click.core import ParameterSource
 
 from pyro_vaes.config import TrainConfig, validate
+from pyro_vaes.descriptions import ELBO_DESCRIPTIONS
 from pyro_vaes.experiment import experiment_toml, offered, read_experiment
 from pyro_vaes.models.catalog import CATALOG, ModelEntry
 from pyro_vaes.recipes import get_recipe
@@ -65,6 +66,10 @@ def _narrowed(params: list[click.Option], entry: ModelEntry) -> list[click.Optio
             out.append(param)
         elif len(values) > 1:
             param.type = click.Choice(list(values))
+            if param.name == "elbo":     # the help lists only the estimators it accepts
+                param.help = ("ELBO estimator: " + "; ".join(
+                    f"{value} ({ELBO_DESCRIPTIONS[value].split(':')[0]})" for value in values)
+                    + "; default: the model's own")
             out.append(param)
     return out
 

@@ -23,6 +23,7 @@ from pyro import poutine
 
 from pyro_vaes import api
 from pyro_vaes.analysis.influence import analyse_latents
+from pyro_vaes.analysis.mutual_information import format_nats
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.interventions import InterventionOptions, intervention
 from pyro_vaes.models import DataInfo, build_model
@@ -94,7 +95,7 @@ print("written", *[str(path) for path in written])
 # %%
 rows = analyse_latents(run.model, run.splits.test, limit=300).rows()
 for row in rows:
-    print(f"{row['site']}[{row['dim']}]  I = {row['mi_mixture']:.2f} nats")
+    print(f"{row['site']}[{row['dim']}]  I = {format_nats(row['mi_mixture'])} nats")
 summary = {"test_elbo": results["test_elbo"],
            "mutual_information": [r["mi_mixture"] for r in rows]}
 (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

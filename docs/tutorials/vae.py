@@ -22,6 +22,7 @@ from pyro import poutine
 
 from pyro_vaes import api
 from pyro_vaes.analysis.influence import analyse_latents, factor_ranges, traverse_factors
+from pyro_vaes.analysis.mutual_information import format_nats
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.figures import save_image_grid
 from pyro_vaes.models import DataInfo, build_model
@@ -98,7 +99,7 @@ save_image_grid(grid[0].flatten(0, 1), out / "vae-traversal.png", nrow=9,
 # %%
 rows = analysis.rows()
 for row in rows:
-    print(f"z[{row['dim']}]  I = {row['mi_mixture']:.2f} nats  active: {row['active']}")
+    print(f"z[{row['dim']}]  I = {format_nats(row['mi_mixture'])} nats  active: {row['active']}")
 summary = {"test_elbo": results["test_elbo"], "mutual_information": [r["mi_mixture"] for r in rows]}
 (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 print(f"files in {out}")

@@ -190,6 +190,13 @@ def posterior_mean_variance(loc: Tensor) -> Tensor:
     return loc.detach().to(torch.float64).var(0, unbiased=False)
 
 
+def format_nats(value: float, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals, never as "-0.00": a Monte Carlo estimate a hair
+    below zero (the mixture estimate of an unused latent) is zero at that precision."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def active_units(loc: Tensor, threshold: float = 0.01) -> Tensor:
     """Boolean (D,): latents whose posterior mean varies over the data, Var_n(mu_nj) > threshold."""
     return posterior_mean_variance(loc) > threshold

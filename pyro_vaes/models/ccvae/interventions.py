@@ -72,12 +72,22 @@ def traverse(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
         name = space.names[index]
         written.append(save_image_grid(
             images, out_dir / f"traverse-{file_label(name)}.png", nrow=options.steps,
-            title=f"ccvae: z_c[{name}] swept from its '{name} = 0' mode to its '{name} = 1' "
-                  f"mode (span {options.span:g})",
+            title=_sweep_title(space, name, options.span),
             row_labels=[f"test {n}" for n in range(x.shape[0])],
             col_labels=[f"{v:.2f}" for v in values.tolist()],
             xlabel=f"z_c[{name}]", ylabel="image (rest of z fixed)"))
     return written
+
+
+def _sweep_title(space: Any, name: str, span: float) -> str:
+    """The title of a one-latent sweep: which label the latent characterises, its two
+    conditional-prior modes, and what --span adds beyond them."""
+    if space.multiclass:
+        off, on = f"not class {name}", f"class {name}"
+    else:
+        off, on = f"{name} off", f"{name} on"
+    return (f"ccvae: z_c[{name}] swept from its prior mode for '{off}' to its mode for "
+            f"'{on}', going {span:g} prior standard deviations beyond each (--span)")
 
 
 def _traverse_pair(model: Any, loc_c: torch.Tensor, loc_s: torch.Tensor, indices: list[int],

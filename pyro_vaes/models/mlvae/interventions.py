@@ -105,8 +105,9 @@ def generate(run: Any, out_dir: Path, options: InterventionOptions) -> list[Path
         labels.append(f"{names[level]} ({seen})")
     path = save_image_grid(
         torch.cat(rows), out_dir / "mlvae-generate.png", nrow=k + m,
-        title=f"ML-VAE: content accumulated from {k} images of a group never trained on, "
-              f"new members with fresh style",
+        title=(f"ML-VAE: content accumulated from {k} images of each group, new members "
+               f"with fresh style (row label: the group and where its images come from; "
+               f"the model was trained on none of them)"),
         row_labels=labels,
         col_labels=[f"in {i + 1}" for i in range(k)] + [f"new {j + 1}" for j in range(m)],
         xlabel=f"{k} given images | {m} generated members", ylabel="group")
