@@ -158,8 +158,11 @@ class LatentVariableModel(nn.Module):
     @classmethod
     def train_choices(cls) -> dict[str, tuple[str, ...]]:
         """The values of the training options with choices that this model accepts."""
+        from pyro_vaes.recipes import recipes_of
+
         measures = ("val_elbo", "val_accuracy") if cls.predicts_labels else ("val_elbo",)
-        return {"elbo": cls.supported_elbos, "early_stop_on": measures}
+        return {"elbo": cls.supported_elbos, "early_stop_on": measures,
+                "recipe": tuple(recipes_of(cls.name))}
 
     @classmethod
     def interventions(cls) -> list[str]:
