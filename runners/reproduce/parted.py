@@ -95,6 +95,15 @@ def recipe_options(args: argparse.Namespace) -> dict[str, Any]:
             "likelihood": "bernoulli", "epochs": args.max_epochs}
 
 
+def model_seeds(args: argparse.Namespace, labels: int) -> list[int]:
+    """The class-related model's seeds at a label count (``--seeds``, or ``--seeds-at``)."""
+    for item in args.seeds_at or []:
+        at, count = item.split("=")
+        if int(at) == labels:
+            return seeds_for(args.quick, int(count))
+    return seeds_for(args.quick, args.seeds)
+
+
 def label_counts(args: argparse.Namespace) -> tuple[int, ...]:
     return (100, 200) if args.quick else LABELS
 
@@ -105,7 +114,7 @@ def specs(args: argparse.Namespace) -> list[RunSpec]:
     base = base_options(args)
     out = []
     for labels in label_counts(args):
-        for seed in seeds_for(args.quick, args.seeds):
+        for seed in model_seeds(args, labels):
             if args.recipe == "authors":
                 out.append(RunSpec(f"parted-{labels}-s{seed}", "parted",
                                    {**recipe_options(args), "labels": labels, "seed": seed},
@@ -162,10 +171,9 @@ def tau_of(run_dir: Path) -> float:
 def build_claims(args: argparse.Namespace, dirs: dict[str, Path]) -> list[Claim]:
     """One row per claim: accuracy against M2, the u and z probes and the components'
     overlaps at each label count, and the stable objective over every run."""
-    seeds = seeds_for(args.quick, args.seeds)
     claims: list[Claim] = []
     for labels in label_counts(args):
-        parted = [f"parted-{labels}-s{s}" for s in seeds]
+        parted = [f"parted-{labels}-s{s}" for s in model_seeds(args, labels)]
         m2 = [f"m2-{labels}-s{s}" for s in seeds_for(args.quick, args.m2_seeds or args.seeds)]
         accuracy = evaluations(parted, dirs, "classifier_accuracy")
         m2_accuracy = evaluations(m2, dirs, "accuracy")
@@ -237,7 +245,7 @@ def recipe_runs_table(args: argparse.Namespace, dirs: dict[str, Path]) -> str:
             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for labels in label_counts(args):
         last = [read_history(dirs[f"parted-{labels}-s{s}"])[-1]
-                for s in seeds_for(args.quick, args.seeds)]
+                for s in model_seeds(args, labels)]
 
         def stat(key: str, digits: int = 3, last: list[dict[str, Any]] = last) -> str:
             values = [r[key] for r in last if key in r]
@@ -251,7 +259,7 @@ def recipe_runs_table(args: argparse.Namespace, dirs: dict[str, Path]) -> str:
 def write_recipe_page(args: argparse.Namespace, claims: list[Claim], dirs: dict[str, Path],
                       figures: list[str], stages: Stages) -> Path:
     """The section of the authors' recipe (``--recipe authors``)."""
-    seeds = seeds_for(args.quick, args.seeds)
+    seeds = {labels: len(model_seeds(args, labels)) for labels in label_counts(args)}
     m2_seeds = seeds_for(args.quick, args.m2_seeds or args.seeds)
     recipe = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in recipe_options(args).items())
     m2 = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in base_options(args).items())
@@ -266,7 +274,7 @@ batch terms on c, one separate cross-entropy step per iteration, slope per step,
 batch 64, plateau schedule; the authors train 80 epochs, this program
 {recipe_options(args)['epochs']}), then
 `pyro-vaes evaluate RUN` (the last epoch, as the authors' code; no early stopping);
-{len(seeds)} seed(s) per cell. M2, the baseline in the same engine: `pyro-vaes train m2
+seeds per label count: {seeds}. M2, the baseline in the same engine: `pyro-vaes train m2
 {m2} --labels N --seed S`, `evaluate --checkpoint best --measures accuracy,leakage`;
 {len(m2_seeds)} seed(s). Test figures on the whole test split; probes fitted on the whole
 training split.
@@ -328,6 +336,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                              "story, early stopping) or authors (`--recipe authors`, all "
                              "--max-epochs, last epoch evaluated); its own section and work "
                              "directory")
+    parser.add_argument("--seeds-at", action="append", metavar="LABELS=N",
+                        help="the class-related model's seeds at one label count (repeatable)")
     parser.add_argument("--m2-seeds", type=int, default=None,
                         help="seeds of the M2 baseline per label count [default: --seeds]")
     args = parser.parse_args(argv)
