@@ -44,6 +44,27 @@ def _copy_run(source: Path, target: Path) -> Path:
     return target
 
 
+def _write_idx(path: Path, data: torch.Tensor) -> None:
+    """One IDX file of uint8 data (magic 0x0000080N, the sizes, the bytes)."""
+    header = bytes([0, 0, 8, data.dim()]) + b"".join(int(s).to_bytes(4, "big")
+                                                      for s in data.shape)
+    path.write_bytes(header + data.to(torch.uint8).numpy().tobytes())
+
+
+def _idx_set(root: Path, train_labels: torch.Tensor, test_count: int = 20) -> None:
+    """A directory of the four IDX files: 8x8 images, the given training labels, a test set
+    of ``test_count`` images of classes 0, 1, 0, 1, ..."""
+    root.mkdir()
+    generator = torch.Generator().manual_seed(0)
+    n = len(train_labels)
+    _write_idx(root / "train-images-idx3-ubyte",
+               torch.randint(0, 256, (n, 8, 8), generator=generator))
+    _write_idx(root / "train-labels-idx1-ubyte", train_labels)
+    _write_idx(root / "t10k-images-idx3-ubyte",
+               torch.randint(0, 256, (test_count, 8, 8), generator=generator))
+    _write_idx(root / "t10k-labels-idx1-ubyte", torch.arange(test_count) % 2)
+
+
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:
     """A work directory: a trained VAE run, an M2 run with interventions drawn, and runs whose
@@ -93,6 +114,18 @@ def work(tmp_path_factory) -> Path:
     (root / "a-file").write_text("not a directory\n")
     (root / "drawings").mkdir()
     (root / "drawings" / "vae-model.svg").write_text("<svg/>\n")
+
+    # data that cannot mean what the models assume
+    labels = torch.arange(100) % 10
+    _idx_set(root / "idx-outlier", torch.cat([labels[:-1], torch.tensor([255])]))
+    _idx_set(root / "idx-empty-test", labels, test_count=0)
+    _idx_set(root / "idx-one-class", torch.zeros(100, dtype=torch.long))
+    # run directories damaged in ways a user has met
+    folder = _copy_run(run, root / "checkpoint-folder")
+    (folder / "checkpoint.pt").unlink()
+    (folder / "checkpoint.pt").mkdir()
+    lost = _copy_run(run, root / "lost-checkpoint")
+    (lost / "checkpoint.pt").unlink()
     return root
 
 
@@ -168,13 +201,16 @@ CASES = [
     ("sample {w}/run --out {w}/run/config.json", "the file name must end in .png"),
     ("sample {w}/run --out no/such/dir/s.png", "directory no/such/dir does not exist"),
     ("sample {w}/run --out {w}/run/figures/loss_curves.png", "already exists; pass --force"),
-    ("sample {w}/run", "samples-seed0-n64.png already exists; pass --force"),
+    ("sample {w}/run", "samples-seed0-n64.png already exists (the default file for --seed 0 "
+     "-n 64); pass --force to overwrite it, or --out FILE"),
     ("sample {w}/run --out /proc/pyro-vaes-test.png", "cannot write in /proc"),
     ("sample {w}/run --seed 99999999999", "99999999999 is not in the range"),
     ("intervene traverse {w}/m2 --num-images 1 --steps 2", "already exist"),
     ("intervene traverse {w}/m2 --out /proc/pyro-vaes-test", "cannot write in /proc"),
     ("intervene traverse {w}/m2 --span nan", "'nan' is not a finite number"),
-    ("intervene swap {w}/run", "model 'vae' has no 'swap' intervention"),
+    ("intervene swap {w}/run", "model 'vae' has no interventions (they act on the labels or "
+     "groups of ccvae, m2, mlvae, parted runs; 'swap' is offered for ccvae, m2, mlvae, parted "
+     "runs); for the latents of a 'vae' run use `pyro-vaes analyze traverse RUN`"),
     ("analyze mi {w}/run", "mi-test.json"),
     ("analyze prune {w}/run", "prune-test.png"),
     ("analyze mi {w}/run --threshold nan", "'nan' is not a finite number"),
@@ -182,6 +218,47 @@ CASES = [
     ("render vae --out /proc/pyro-vaes-test", "cannot write in /proc"),
     ("render vae --latent-dim 1000000000", "--latent-dim must be at most"),
     ("render vae --data digits --data-root {w}", "--data-root is not used"),
+    # an option larger than what it indexes
+    ("train vae --guide lowrank --guide-rank 5 --latent-dim 4",
+     "--guide-rank 5 is larger than --latent-dim 4"),
+    ("render vae --guide lowrank --guide-rank 5 --latent-dim 4",
+     "--guide-rank 5 is larger than --latent-dim 4"),
+    ("analyze mi {w}/run --split val --top-k 3", "--top-k 3 is larger than the 2 latents"),
+    ("analyze traverse {w}/run --split val --top-k 3", "--top-k 3 is larger than the 2 latents"),
+    ("analyze prune {w}/run --split val --k 3", "--k 3 is larger than the 2 latents"),
+    ("intervene traverse {w}/m2 --label 3 --out {w}/fresh",
+     "--label does not apply to `intervene traverse` of model 'm2'"),
+    ("intervene swap {w}/m2 --label 3 --out {w}/fresh", "--label does not apply"),
+    ("intervene generate {w}/m2 --label 10 --out {w}/fresh", "--label '10' is not a label"),
+    ("intervene flip {w}/m2 --label 99 --out {w}/fresh", "--label '99' is not a label"),
+    ("intervene interpolate {w}/m2 --out {w}/fresh",
+     "has no 'interpolate' intervention; it supports: traverse, generate, swap, flip "
+     "('interpolate' is offered for mlvae runs)"),
+    # data that cannot mean what the model assumes, refused before anything is written
+    ("train vae --data idx --data-root {w}/idx-outlier",
+     "label 255 (1 image) would make 256 classes"),
+    ("train m2 --data idx --data-root {w}/idx-outlier --labels 20",
+     "label 255 (1 image) would make 256 classes"),
+    ("train vae --data idx --data-root {w}/idx-empty-test", "t10k-images-idx3-ubyte: holds no"),
+    ("train m2 --data idx --data-root {w}/idx-one-class --labels 20",
+     "every training image has class '0'; model 'm2' learns to tell classes apart"),
+    ("train ccvae --data idx --data-root {w}/idx-one-class --labels 20",
+     "model 'ccvae' learns to tell classes apart"),
+    ("train parted --data idx --data-root {w}/idx-one-class --labels 20",
+     "model 'parted' learns to tell classes apart"),
+    # damaged run directories: what is wrong, and what can be done
+    ("sample {w}/checkpoint-folder", "checkpoint.pt is a directory, not a checkpoint file"),
+    ("train vae --out {w}/checkpoint-folder --resume --epochs 3",
+     "checkpoint.pt is a directory, not a checkpoint file"),
+    ("sample {w}/lost-checkpoint",
+     "lost-checkpoint lost its checkpoint.pt (the last state) but keeps best.pt"),
+    ("evaluate {w}/lost-checkpoint", "copy {w}/lost-checkpoint/best.pt to "
+     "{w}/lost-checkpoint/checkpoint.pt to use or resume it from that epoch (`pyro-vaes train "
+     "vae --out {w}/lost-checkpoint --resume`"),
+    ("train vae --out {w}/lost-checkpoint --resume --epochs 3",
+     "or train it again with `pyro-vaes train vae --config "
+     "{w}/lost-checkpoint/experiment.toml --out NEW_DIR`"),
+    ("train vae --out {w}/lost-checkpoint", "already exists and is not empty"),
 ]
 
 
