@@ -25,7 +25,7 @@ from pyro import poutine
 from pyro_vaes.choices import CHECKPOINTS
 from pyro_vaes.config import RESUMABLE_OPTIONS, TrainConfig, from_dict, option_name, validate
 from pyro_vaes.data import load_dataset
-from pyro_vaes.data.checks import check_classes_for
+from pyro_vaes.data.checks import check_classes_for, size_notes
 from pyro_vaes.errors import (
     CheckpointError,
     ConfigError,
@@ -476,6 +476,10 @@ def _fit_and_record(trainer: Trainer, run: Run, context: DistributedContext,
                 directory = RunDirectory.create(directory.root)
             lock = directory.lock()
             faults.reached("run-created", 1)
+            config = run.train_config
+            for text in size_notes(config.data, run.splits, max_train=config.max_train,
+                                   batch_size=config.batch_size) if fresh else []:
+                note(text)                 # said once, when the run starts
             broken = 0 if fresh else directory.truncate_metrics(trainer.epoch)
             if broken:
                 note(f"{directory.metrics}: dropped {broken} line(s) that were not JSON (cut "

@@ -179,3 +179,30 @@ def test_ctrl_c_closes_the_bars_before_the_interrupted_line(tmp_path):
     rest = after.split("\n", 1)
     assert len(rest) == 1 or rest[1].strip() == "", repr(after)
     assert re.search(r"epochs\s+0%", after) is None
+
+
+def test_sizes_larger_than_the_data_are_said_once(tmp_path, capsys):
+    args = ["train", "vae", "--epochs", "1", "--latent-dim", "2", "--hidden-dim", "16",
+            "--no-progress"]
+    assert main([*args, "--max-train", "100", "--batch-size", "500",
+                 "--out", str(tmp_path / "a")]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == ["Note: --batch-size 500 is more than the 100 training images; every batch "
+                   "holds all 100"], err
+    available = len(api.load_splits(TrainConfig()).train)
+    assert main([*args, "--max-train", "100000", "--out", str(tmp_path / "b")]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == [f"Note: --max-train 100000 is more than the {available} training images of "
+                   f"digits; all {available} are used"], err
+
+
+def test_an_intervention_names_the_options_it_does_not_use(tmp_path, capsys):
+    run = tmp_path / "m2"
+    api.train("m2", run, model_options=TINY, figures=False,
+              train_config=TrainConfig(epochs=1, max_train=100, batch_size=50, labels=20))
+    capsys.readouterr()
+    assert main(["intervene", "traverse", str(run), "--num-images", "1", "--steps", "2",
+                 "--seed", "3", "--num-samples", "2", "--out", str(tmp_path / "out")]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == ["Note: --num-samples, --seed are not used by `intervene traverse` of model "
+                   "'m2' (it takes --num-images, --steps, --span)"], err

@@ -50,3 +50,18 @@ def check_classes_for(model: str, learns_labels: bool, splits: DataSplits, name:
         raise DataError(f"--data {name}: every training image has class {which!r}; model "
                         f"'{model}' learns to tell classes apart and needs images of at least "
                         f"two classes; choose a data set with several classes")
+
+
+def size_notes(name: str, splits: DataSplits, *, max_train: int | None,
+               batch_size: int) -> list[str]:
+    """What was used instead of a size larger than the data it counts: --max-train above the
+    training images (all are used), --batch-size above them (every batch holds all)."""
+    n = len(splits.train)
+    notes = []
+    if max_train is not None and max_train > n:
+        notes.append(f"--max-train {max_train} is more than the {n} training images of {name}; "
+                     f"all {n} are used")
+    if batch_size > n:
+        notes.append(f"--batch-size {batch_size} is more than the {n} training images; every "
+                     f"batch holds all {n}")
+    return notes
