@@ -55,12 +55,16 @@ def base_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def label_counts(args: argparse.Namespace) -> tuple[int, ...]:
+    if args.label_counts:
+        return tuple(int(n) for n in args.label_counts.split(","))
     return (100, 200, 400) if args.quick else LABELS
 
 
 def authors_code_labels(args: argparse.Namespace) -> tuple[int, ...]:
     counts = label_counts(args)
-    return (counts[0], counts[-1]) if args.quick else AUTHORS_CODE_LABELS
+    if args.quick:
+        return (counts[0], counts[-1])
+    return tuple(n for n in AUTHORS_CODE_LABELS if n in counts)
 
 
 def specs(args: argparse.Namespace) -> list[RunSpec]:
@@ -149,6 +153,8 @@ losses stay), then `pyro-vaes evaluate RUN --measures {MEASURES}` at the last ep
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = program_parser(__doc__, seeds=1, max_epochs=10)
+    parser.add_argument("--label-counts", default=None,
+                        help="comma-separated label counts [default: 100,600,3000]")
     return program_arguments(parser, argv, "ccvae-recipes")
 
 
