@@ -92,8 +92,6 @@ def intervention(model: str, kind: str) -> Intervention:
         return _REGISTRY[(model, kind)]
     except KeyError:
         pass
-    import pyro_vaes.models.registry  # noqa: F401  (every model registers its interventions)
-
     having = sorted({name for name, k in _REGISTRY if k == kind})
     elsewhere = f"'{kind}' is offered for {', '.join(having)} runs" if having else ""
     own = supported(model)

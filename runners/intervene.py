@@ -61,6 +61,9 @@ def make_intervene_command(kind: str) -> click.Command:
         out = out or RunDirectory.open(run).figures / "interventions"
         check_writable_directory(out)
         loaded = api.load_run(run, device)
+        # every model registers its interventions, so that a refusal can name those with KIND
+        import pyro_vaes.models.registry  # noqa: F401
+
         fn = intervention(loaded.model_name, kind)
         context = click.get_current_context()
         given = {name for name in OPTION_FIELDS

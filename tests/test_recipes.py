@@ -24,6 +24,7 @@ from pyro_vaes.models.parted.objective import (
 )
 from pyro_vaes.recipes import get_recipe, recipe_configs, recipes_of
 from pyro_vaes.training.plans import PLANS
+from pyro_vaes.training.trainer import make_optimizer
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,7 @@ def test_supervised_steps_move_only_the_classifiers_parameters(digits):
     from pyro_vaes.training.supervised import SupervisedSteps
 
     config = TrainConfig(labels=40, supervised_steps=1, labels_in_main_loss=False)
-    steps = SupervisedSteps.build(model, plan, config, torch.device("cpu"))
+    steps = SupervisedSteps.build(model, plan, config, torch.device("cpu"), make_optimizer)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     steps.run()
     moved = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
@@ -163,10 +164,11 @@ def test_supervised_steps_are_refused_where_they_cannot_run(digits):
     from pyro_vaes.training.supervised import SupervisedSteps
 
     with pytest.raises(ConfigError, match="offers no separate supervised steps"):
-        SupervisedSteps.build(ccvae, plan, TrainConfig(supervised_steps=1), torch.device("cpu"))
+        SupervisedSteps.build(ccvae, plan, TrainConfig(supervised_steps=1), torch.device("cpu"),
+                              make_optimizer)
     with pytest.raises(ConfigError, match="leaves the labels unused"):
         SupervisedSteps.build(ccvae, plan, TrainConfig(labels_in_main_loss=False),
-                              torch.device("cpu"))
+                              torch.device("cpu"), make_optimizer)
 
 
 # -- the CCVAE's detach and the remedy -------------------------------------------------------

@@ -14,6 +14,7 @@ resumed run continues them exactly and the main batches are unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -21,14 +22,17 @@ import torch
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.errors import ConfigError
 
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter], float, torch.device],
+                            torch.optim.Optimizer]
+"""(parameters, learning rate, device) -> optimiser: the trainer's ``make_optimizer``."""
+
 
 class SupervisedSteps:
     """The extra optimiser, its generator and the epoch's running loss."""
 
     def __init__(self, model: Any, plan: Any, config: TrainConfig,
-                 parameters: list[torch.nn.Parameter], device: torch.device) -> None:
-        from pyro_vaes.training.trainer import make_optimizer
-
+                 parameters: list[torch.nn.Parameter], device: torch.device,
+                 make_optimizer: OptimizerFactory) -> None:
         self.model = model
         self.plan = plan
         self.steps = config.supervised_steps
@@ -41,8 +45,8 @@ class SupervisedSteps:
         self._epoch_steps = 0
 
     @classmethod
-    def build(cls, model: Any, plan: Any, config: TrainConfig,
-              device: torch.device) -> SupervisedSteps | None:
+    def build(cls, model: Any, plan: Any, config: TrainConfig, device: torch.device,
+              make_optimizer: OptimizerFactory) -> SupervisedSteps | None:
         """The steps ``config`` asks for, or None; refuses a model that offers none and
         options that apply only to them."""
         defaults = TrainConfig()
@@ -63,7 +67,7 @@ class SupervisedSteps:
                               f"--supervised-steps (models that do: parted)")
         if not hasattr(plan, "random_labelled_batch"):
             raise ConfigError("--supervised-steps needs labelled data; give --labels N")
-        return cls(model, plan, config, list(parameters), device)
+        return cls(model, plan, config, list(parameters), device, make_optimizer)
 
     def run(self) -> None:
         """The configured number of cross-entropy steps on random labelled batches."""

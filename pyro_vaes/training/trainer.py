@@ -185,7 +185,8 @@ class Trainer:
         self.optimizer = make_optimizer(self.objective.parameters(), config.lr, self.device)
         self.scheduler = make_scheduler(self.optimizer, config)
         self.generator = torch.Generator().manual_seed(config.seed)
-        self.supervised = SupervisedSteps.build(model, self.plan, config, self.device)
+        self.supervised = SupervisedSteps.build(model, self.plan, config, self.device,
+                                                make_optimizer)
         measure = config.early_stop_on or default_measure(model)
         check_measure(measure, model)
         self.early_stopping = EarlyStopping(measure, config.patience)
