@@ -61,6 +61,8 @@ class Run:
     _splits: Any = None
     changes: list[dict[str, Any]] = field(default_factory=list)
     best_epoch_summary: str = ""
+    threads_used: int | None = None
+    """torch's CPU thread count while it trained (``--threads``, ``auto`` resolved)."""
 
     @property
     def splits(self) -> Any:
@@ -77,7 +79,8 @@ class Run:
         """What config.json and the checkpoint hold."""
         return {"model": self.model_name, "model_config": self.model.config_dict(),
                 "train": dataclasses.asdict(self.train_config),
-                "data_info": self.model.data_info.to_dict(), "changes": list(self.changes)}
+                "data_info": self.model.data_info.to_dict(), "changes": list(self.changes),
+                **({} if self.threads_used is None else {"threads_used": self.threads_used})}
 
 
 def load_splits(config: TrainConfig) -> Any:
@@ -404,9 +407,8 @@ def _restart_unstarted(directory: RunDirectory, model_name: str | None, epochs: 
 def _train(model_name: str, root: Path, model_options: dict[str, Any], train_config: TrainConfig,
            **kwargs: Any) -> Run:
     """:func:`_train_with_threads` with torch's thread count set to ``--threads`` (``auto``
-    resolved now, and the number recorded in the run's config)."""
-    train_config.threads = resolve_threads(train_config.threads)
-    with torch_threads(train_config.threads):
+    resolved now; config.json records the number as "threads_used")."""
+    with torch_threads(resolve_threads(train_config.threads)):
         return _train_with_threads(model_name, root, model_options, train_config, **kwargs)
 
 
@@ -435,7 +437,7 @@ def _train_with_threads(model_name: str, root: Path, model_options: dict[str, An
                                   f"'{model_name}' ({str(error).splitlines()[0]}); train a new "
                                   f"run") from None
     run = Run(directory, model, model_name, train_config, _splits=splits,
-              changes=list(changes or []))
+              changes=list(changes or []), threads_used=torch.get_num_threads())
     try:
         trainer = Trainer(model, splits, train_config,
                           progress=progress if context.is_main else False)

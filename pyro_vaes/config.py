@@ -210,7 +210,7 @@ class TrainConfig:
                                         "(OMP_NUM_THREADS when set, else one thread unless at "
                                         "least 3 cores are idle by the 1-minute load; "
                                         "docs/benchmarks.md, \"Threads\"); config.json records "
-                                        "the number used", words=("auto",))
+                                        "the number used (threads_used)", words=("auto",))
     checkpoint_every: int | None = option(None, "also write the checkpoint every N training "
                                                 "steps, so that a kill loses at most N steps "
                                                 "(default: after every epoch only)", min=1)

@@ -58,7 +58,9 @@ def test_a_run_trains_with_its_thread_count_and_records_it(tmp_path, monkeypatch
               train_config=TrainConfig(epochs=1, max_train=64, threads=other), figures=False)
     assert seen == [other] and torch.get_num_threads() == before
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["train"]["threads"] == other
+    assert (saved["train"]["threads"], saved["threads_used"]) == (other, other)
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert checkpoint["config"]["threads_used"] == other
 
     # evaluate takes its own --threads the same way
     original_figures = api_module.likelihood_figures
@@ -75,13 +77,13 @@ def test_a_run_trains_with_its_thread_count_and_records_it(tmp_path, monkeypatch
         api.evaluate(run, num_samples=2, measures="likelihood", threads=0)
 
 
-def test_auto_is_recorded_as_the_number_it_chose(tmp_path, monkeypatch):
+def test_auto_is_kept_as_asked_and_the_number_it_chose_recorded(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     code = main(["train", "vae", "--out", str(tmp_path / "run"), "--epochs", "1",
                  "--max-train", "64", "--hidden-dim", "16", "--no-progress"])
     assert code == 0
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["train"]["threads"] == 1
+    assert (saved["train"]["threads"], saved["threads_used"]) == ("auto", 1)
 
 
 def test_a_bad_thread_count_is_one_line_and_exit_code_2(tmp_path, capsys):
