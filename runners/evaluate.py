@@ -26,8 +26,9 @@ from runners.options import CountOrWord, RunDirectoryPath
               show_default=True,
               help="data points of the K-sample bound: a seeded random subset of N with its "
                    "standard error, 'all' for the whole split (K x the split's forward "
-                   "passes: minutes with conv nets), 'auto' for 1000 or the split when "
-                   "smaller; the ELBO always covers the whole split")
+                   "passes: minutes with conv nets), 'auto' for the points holding about "
+                   "1000 images (a group of images is one point for mlvae); the ELBO always "
+                   "covers the whole split")
 @click.option("--batch-size", type=click.IntRange(min=1, max=1_000_000), default=256,
               show_default=True,
               help="data points per evaluation batch")

@@ -13,6 +13,7 @@ from pyro_vaes import api
 from pyro_vaes.analysis import image_classifier
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.data import load_dataset
+from pyro_vaes.errors import ConfigError
 from pyro_vaes.inference.importance import choose_points, per_point_bounds, point_estimate
 from pyro_vaes.models import Batch, DataInfo, build_model
 from runners.cli import main
@@ -204,3 +205,19 @@ def test_more_iw_images_than_the_split_is_refused_in_one_line(ccvae_run, capsys)
     assert err.count("\n") == 1
     assert err.startswith(f"Error: --iw-images {n_test + 1}: the test split has {n_test}")
     assert sorted(p.name for p in ccvae_run.iterdir()) == before
+
+
+def test_auto_takes_about_iw_images_images_also_when_a_point_is_a_group(monkeypatch):
+    import pyro_vaes.inference.importance as importance
+
+    monkeypatch.setattr(importance, "IW_IMAGES", 8)
+    info = DataInfo(image_shape=(1, 8, 8), num_classes=10)
+    model = build_model("mlvae", info, {"hidden_dim": 16}).eval()
+    x = torch.rand(10, 4, 1, 8, 8)
+    batches = [Batch(x, None, torch.ones(10, 4, dtype=torch.bool))]   # 10 groups, 40 images
+    figures = importance.likelihood_figures(model, batches, "test", 3)
+    assert (figures["test_iw_log_likelihood_points"], figures["test_iw_log_likelihood_images"],
+            figures["test_elbo_points"], figures["test_elbo_images"]) == (2, 8, 10, 40)
+    assert figures["iw_subset"] == "2 of 10, seed 0"
+    with pytest.raises(ConfigError, match="--iw-images 11: the test split has 10 data points"):
+        importance.likelihood_figures(model, batches, "test", 3, iw_points=11)

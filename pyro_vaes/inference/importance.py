@@ -200,9 +200,9 @@ def per_point_bounds(model: Any, batches: Iterable[Any], num_samples: int, *,
 
 
 IW_IMAGES = 1000
-"""Data points of the K-sample bound in ``pyro-vaes evaluate`` by default (``"auto"``): a
-seeded uniform subset of this many (the whole split when smaller), its standard error
-reported beside it. Measured: docs/benchmarks.md, "Evaluation time"."""
+"""Images of the K-sample bound in ``pyro-vaes evaluate`` by default (``"auto"``): a seeded
+uniform subset of the data points holding about this many (the whole split when smaller),
+its standard error reported beside it. Measured: docs/benchmarks.md, "Evaluation time"."""
 
 
 def likelihood_figures(model: Any, batches: list[Any], split: str, num_samples: int, *,
@@ -214,16 +214,19 @@ def likelihood_figures(model: Any, batches: list[Any], split: str, num_samples: 
     - ``{split}_elbo``: the ELBO (one guide sample per point) over every point of ``batches``;
     - ``{split}_iw_log_likelihood``: the ``num_samples``-sample importance-weighted bound on
       ``iw_points`` points drawn uniformly without replacement with ``seed``: ``"auto"``
-      takes :data:`IW_IMAGES` (or the whole split when smaller), ``"all"`` the whole split;
-      a number larger than the split is refused.
+      takes as many points as hold about :data:`IW_IMAGES` images (the whole split when
+      smaller; for grouped models a point is a group), ``"all"`` the whole split; a
+      number larger than the split is refused.
 
     ``progress`` shows one bar per pass on stderr, saying what it computes.
     """
     from tqdm.auto import tqdm
 
     total = sum(int(batch.x.shape[0]) for batch in batches)
-    if iw_points == "auto":
-        iw_points = min(IW_IMAGES, total)
+    if iw_points == "auto":   # about IW_IMAGES images: fewer points when a point is a group
+        images = sum(int(b.mask.sum()) if b.mask is not None else int(b.x.shape[0])
+                     for b in batches)
+        iw_points = min(total, max(1, round(IW_IMAGES * total / max(images, 1))))
     elif iw_points == "all":
         iw_points = total
     elif not isinstance(iw_points, int) or not 1 <= iw_points <= total:
