@@ -16,8 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def _fresh_rng():
+    # One torch thread per test: the suite runs in two worker processes (pytest-xdist, see
+    # setup.cfg), and a second thread per worker that waits for a busy core stalls every
+    # parallel region (docs/benchmarks.md, "Threads"). The tests that need more threads set
+    # them themselves (test_process_settings).
     pyro.set_rng_seed(0)
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(1)
     yield
 
 

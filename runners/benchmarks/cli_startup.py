@@ -1,5 +1,5 @@
-"""Start-up of the command line: whole-process seconds of `--help`, usage errors and the
-first training step.
+"""Start-up of the command line: whole-process seconds of `--help`, usage errors, `list`,
+a missing run directory and the first training step.
 
     python -m runners.benchmarks.cli_startup [--repeats 7] [TREE ...]
 
@@ -30,6 +30,9 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("pyro-vaes evaluate --help", ["evaluate", "--help"]),
     ("usage error: train vae --epochs 0", ["train", "vae", "--epochs", "0"]),
     ("usage error: train vae --bogus", ["train", "vae", "--bogus"]),
+    ("pyro-vaes list", ["list"]),
+    ("missing run: evaluate /no/such/run", ["evaluate", "/no/such/run"]),
+    ("missing run: sample /no/such/run", ["sample", "/no/such/run"]),
 ]
 FIRST_STEP = "train vae (digits): launch to first step"
 
