@@ -248,9 +248,22 @@ def prune_command(run: Path, split: str, limit: int, seed: int, device: str,
     click.echo(f"written {out}")
 
 
+def _known_metrics(_ctx: click.Context, _param: click.Parameter,
+                   value: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse an unknown metric name while the options are read (eager: before RUN is
+    checked and before anything is loaded), in the words of ``select_metrics``."""
+    wanted = [part.strip() for name in value for part in name.split(",") if part.strip()]
+    unknown = [name for name in wanted if name not in METRIC_NAMES]
+    if unknown:
+        raise ConfigError(f"unknown metric {unknown[0]!r}; choose from "
+                          f"{', '.join(METRIC_NAMES)}")
+    return value
+
+
 @click.command("metrics")
 @_options(_common)
-@click.option("--metrics", "metric_names", multiple=True, metavar="NAMES",
+@click.option("--metrics", "metric_names", multiple=True, metavar="NAMES", is_eager=True,
+              callback=_known_metrics,
               help="metrics to compute, comma-separated or repeated  [default: all: "
                    + ", ".join(METRIC_NAMES) + "]")
 def metrics_command(run: Path, split: str, limit: int, seed: int, device: str,
