@@ -254,7 +254,7 @@ def scaled_aux_weight(weight: float, scale: str, num_train: int, num_labelled: i
 
 
 RESUMABLE_OPTIONS = ("epochs", "lr", "clip_norm", "lr_schedule", "lr_decay", "device",
-                     "checkpoint_every")
+                     "checkpoint_every", "threads")
 """Training options a resumed run may change; every change of one that alters the numbers
 (lr, clip_norm, the schedule) is recorded in config.json with the epoch it took effect.
 Any other changed option is refused."""
