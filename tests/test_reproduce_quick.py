@@ -148,7 +148,8 @@ def test_every_program_parses_the_shared_options(program, defaults, tmp_path) ->
     assert quick.quick and quick.jobs == 1 and quick.page == tmp_path / "reproduction.md"
 
 
-@pytest.mark.parametrize("program", ["ccvae", "mlvae", "influential", "shapes", "parted"])
+@pytest.mark.parametrize("program", ["ccvae", "mlvae", "influential", "shapes", "parted",
+                                     "parted --recipe authors", "ccvae_recipes"])
 @pytest.mark.parametrize("mode", [[], ["--quick"]])
 def test_every_training_of_a_program_is_a_valid_command_line(program, mode) -> None:
     """Each RunSpec's options parse as `pyro-vaes train MODEL` options (full and quick mode),
@@ -160,11 +161,21 @@ def test_every_training_of_a_program_is_a_valid_command_line(program, mode) -> N
     from runners.reproduce.common import option_args
     from runners.train import make_train_command
 
+    program, *extra = program.split()
     module = importlib.import_module(f"runners.reproduce.{program}")
-    for spec in module.specs(module.parse(mode)):
+    for spec in module.specs(module.parse([*mode, *extra])):
         command = make_train_command(spec.model)
         args = ["--out", "unused", *option_args(spec.options)]
         try:
             command.make_context(command.name, args)
         except click.UsageError as error:
             pytest.fail(f"{program} {spec.name}: {error.format_message()}")
+
+
+@pytest.mark.slow
+@pytest.mark.reproduce
+def test_ccvae_recipes_quick(tmp_path: Path) -> None:
+    text = section(run_quick("ccvae_recipes", tmp_path), "ccvae-recipes")
+    rows = checked_claim_rows(text, 4)
+    assert sum("Remedy (`--recipe authors-alpha`)" in r for r in rows) == 3
+    assert "| labels | CCVAE `authors` accuracy" in text
