@@ -157,6 +157,8 @@ CASES = [
     ("train mlvae --group-size 500 --max-train 300", "--group-size 500 is larger than every"),
     ("train mlvae --group-size 2 --max-group-size 500 --max-train 300",
      "--max-group-size 500 is larger than every"),
+    ("train mlvae --groups-per-batch 5000 --max-train 300",
+     "--groups-per-batch 5000 is more than the"),
     ("train vae --out {w}/run --resume --latent-dim 3 --prior mixture --epochs 3",
      "--resume cannot change --latent-dim 3 (the run has 2); --prior mixture"),
     ("train vae --out {w}/run --resume --batch-size 7 --epochs 3",

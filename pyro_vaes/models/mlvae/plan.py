@@ -47,6 +47,7 @@ class GroupedPlan:
         self.holdout = torch.tensor(sorted(model.holdout_groups),
                                     dtype=torch.long)
         self._check_group_sizes(low, config.max_group_size)
+        self._check_groups_per_batch(config.groups_per_batch)
 
     def _check_group_sizes(self, low: int, high: int | None) -> None:
         """Refuse group sizes no training group reaches (they would silently be capped)."""
@@ -59,6 +60,18 @@ class GroupedPlan:
                 raise ConfigError(f"{name} {size} is larger than every group of --group-by "
                                   f"{self.group_by} in the training data (the largest has "
                                   f"{largest} images); choose {name} at most {largest}")
+
+    def _check_groups_per_batch(self, asked: int | None) -> None:
+        """Refuse more groups per batch than an epoch has (one batch would hold them all)."""
+        if asked is None:
+            return
+        _, ids = self.members("train", "seen")
+        low = self._sizes()[0]
+        groups = sum(math.ceil(int(c) / low) for c in torch.unique(ids, return_counts=True)[1])
+        if groups and asked > groups:
+            raise ConfigError(f"--groups-per-batch {asked} is more than the {groups} groups of "
+                              f"{low}+ images an epoch of the training data has; choose at "
+                              f"most {groups}")
 
     def members(self, split: str, subset: str = "seen") -> tuple[torch.Tensor, torch.Tensor]:
         """Positions in ``split`` of the images of a subset of groups, and their group ids."""
