@@ -14,12 +14,15 @@ def _section(title: str, rows: dict[str, str]) -> None:
 
 @click.command("list")
 def list_command() -> None:
-    """List models, priors, guides, likelihoods, ELBOs, nets and data sets."""
+    """List models, their recipes, priors, guides, likelihoods, ELBOs, nets and data sets."""
     # Light tables only: the list answers without loading torch or Pyro.
     from pyro_vaes import descriptions
     from pyro_vaes.models.catalog import CATALOG
 
     _section("models", {name: entry.description for name, entry in CATALOG.items()})
+    _section("recipes (train MODEL --recipe NAME; elbo is the default)",
+             {f"{name} {recipe.name}": recipe.summary for name, entry in CATALOG.items()
+              for recipe in entry.recipes()})
     _section("priors", descriptions.PRIOR_DESCRIPTIONS)
     _section("guides", descriptions.GUIDE_DESCRIPTIONS)
     _section("likelihoods", descriptions.LIKELIHOOD_DESCRIPTIONS)

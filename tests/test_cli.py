@@ -96,6 +96,10 @@ def test_list_names_every_model_prior_guide_likelihood_and_data_set():
     for word in [*MODELS, "normal", "mixture", "diagonal", "lowrank", "full", "flow",
                  "bernoulli", "laplace", "digits", "fashion-mnist", "shapes"]:
         assert f"  {word}" in out
+    for model in MODELS:   # every model's recipes: the clean-ELBO story and its authors'
+        authors = "kingma" if model == "m2" else "authors"
+        assert f"  {model} elbo " in out and f"  {model} {authors} " in out
+    assert "  m2 pyro-example " in out and "  ccvae authors-alpha " in out
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
