@@ -187,6 +187,10 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.supervised = SupervisedSteps.build(model, self.plan, config, self.device,
                                                 make_optimizer)
+        if self.supervised is not None and self.distributed.enabled:
+            # their gradients are not averaged across processes, so the ranks would drift
+            raise ConfigError("--supervised-steps runs in one process only; train without "
+                              "torchrun, or drop --supervised-steps")
         measure = config.early_stop_on or default_measure(model)
         check_measure(measure, model)
         self.early_stopping = EarlyStopping(measure, config.patience)
