@@ -30,3 +30,11 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
     return subprocess.run([sys.executable, "-m", "runners.cli", *args], cwd=cwd or ROOT,
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child that must see Ctrl-C as in a terminal, even when the suite was
+    started in the background by a shell, which leaves SIGINT ignored in all it starts."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

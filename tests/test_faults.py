@@ -24,7 +24,7 @@ from pyro_vaes.config import TrainConfig
 from pyro_vaes.errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from pyro_vaes.training import faults, load_checkpoint
 from runners.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, default_sigint
 
 SMALL = {"latent_dim": 3, "hidden_dim": 16}
 # 200 training images in batches of 32: 7 steps per epoch, 14 in two epochs
@@ -173,7 +173,8 @@ def _train(out: Path, *extra: str, fault: str | None = None) -> subprocess.Compl
     if fault:
         env[faults.ENVIRONMENT_VARIABLE] = fault
     return subprocess.run([sys.executable, "-m", "runners.cli", *ARGS, "--out", str(out),
-                           *extra], capture_output=True, text=True, timeout=600, env=env)
+                           *extra], capture_output=True, text=True, timeout=600, env=env,
+                          preexec_fn=default_sigint)
 
 
 @pytest.fixture(scope="module")

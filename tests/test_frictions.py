@@ -20,7 +20,7 @@ from pyro_vaes.analysis.mutual_information import format_nats
 from pyro_vaes.config import TrainConfig
 from pyro_vaes.figures import save_bar_chart, wrapped
 from runners.cli import main
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, default_sigint, run_cli
 
 TINY = {"latent_dim": 2, "hidden_dim": 16}
 
@@ -172,7 +172,8 @@ def test_ctrl_c_closes_the_bars_before_the_interrupted_line(tmp_path):
                              "300", "--batch-size", "50", "--epochs", "2", "--progress",
                              "--latent-dim", "2", "--hidden-dim", "16",
                              "--out", str(tmp_path / "run")],
-                            capture_output=True, text=True, timeout=600, env=env)
+                            capture_output=True, text=True, timeout=600, env=env,
+                            preexec_fn=default_sigint)
     assert result.returncode == 130, result.stderr
     before, _, after = result.stderr.rpartition("Interrupted")
     assert before.endswith("\n"), repr(result.stderr[-400:])
