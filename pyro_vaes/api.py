@@ -42,6 +42,7 @@ from pyro_vaes.models import DataInfo, LatentVariableModel, build_model, model_c
 from pyro_vaes.models.base import Batch
 from pyro_vaes.outputs import check_writable_directory
 from pyro_vaes.process import resolve_threads, torch_threads
+from pyro_vaes.recipes import get_recipe
 from pyro_vaes.runs import RunDirectory, RunLock
 from pyro_vaes.training import Trainer, faults, load_checkpoint, resolve_device, save_checkpoint
 from pyro_vaes.training.distributed import DistributedContext
@@ -268,6 +269,8 @@ def train(model_name: str, out: str | Path, *, model_options: dict[str, Any] | N
                           options={**(model_options or {}), **requested},
                           tensorboard=tensorboard or None, progress=progress, figures=figures)
     validate(train_config)
+    if train_config.recipe is not None:   # config.json names only a recipe the model has
+        get_recipe(model_name, train_config.recipe)
     _early_model_check(model_name, dict(model_options or {}))
     RunDirectory.check_new(out)
     return _train(model_name, Path(out), dict(model_options or {}), train_config,

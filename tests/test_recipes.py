@@ -306,6 +306,12 @@ def test_a_recipe_trains_the_same_run_from_the_flag_and_from_its_experiment_file
     assert code == 0 and "c_entropy_weight = 3.0" in printed
 
 
+def test_the_api_refuses_a_recipe_the_model_does_not_have(tmp_path):
+    with pytest.raises(ConfigError, match="has no recipe 'kingma'; choose one of: elbo, authors"):
+        api.train("parted", tmp_path / "run", train_config=TrainConfig(recipe="kingma"))
+    assert not (tmp_path / "run").exists()
+
+
 def test_an_unknown_recipe_is_one_line_and_exit_2(tmp_path, capsys):
     code, _, err = _cli(capsys, "train", "parted", "--recipe", "nope", "--out",
                         str(tmp_path / "x"))

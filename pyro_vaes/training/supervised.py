@@ -41,7 +41,8 @@ class SupervisedSteps:
         self.parameters = parameters
         self.generator = torch.Generator().manual_seed(config.seed + 7919)
         self.count = 0          # supervised steps taken in the run
-        self._loss_sum = 0.0    # over the current epoch
+        # the current epoch's loss, summed on the device: read once an epoch, never per step
+        self._loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         self._epoch_steps = 0
 
     @classmethod
@@ -79,24 +80,25 @@ class SupervisedSteps:
             self.optimizer.step()
             self.count += 1
             self._epoch_steps += 1
-            self._loss_sum += float(loss.detach())
+            self._loss_sum += loss.detach().double()
 
     def epoch_record(self) -> dict[str, float]:
         """The epoch's mean supervised cross-entropy and its number of steps; starts the
         next epoch's sums."""
-        record = {"supervised_loss": self._loss_sum / max(self._epoch_steps, 1),
+        record = {"supervised_loss": float(self._loss_sum) / max(self._epoch_steps, 1),
                   "supervised_steps": self._epoch_steps}
-        self._loss_sum, self._epoch_steps = 0.0, 0
+        self._loss_sum.zero_()
+        self._epoch_steps = 0
         return record
 
     def state_dict(self) -> dict[str, Any]:
         return {"optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state(),
-                "count": self.count, "loss_sum": self._loss_sum,
+                "count": self.count, "loss_sum": float(self._loss_sum),
                 "epoch_steps": self._epoch_steps}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         self.count = int(state["count"])
-        self._loss_sum = float(state["loss_sum"])
+        self._loss_sum.fill_(float(state["loss_sum"]))
         self._epoch_steps = int(state["epoch_steps"])

@@ -195,12 +195,9 @@ def evaluation_file(checkpoint: str) -> str:
 def read_evaluation(directory: Path, checkpoint: str | None = None) -> dict[str, Any]:
     """The test evaluation of a run: of its best epoch (RUN/evaluation-test-best.json) or its
     last (RUN/evaluation-test.json); by default the best when there is one."""
-    names = [checkpoint] if checkpoint else ["best", "last"]
-    for name in names:
-        path = directory / evaluation_file(name)
-        if path.is_file() or name == names[-1]:
-            return json.loads(path.read_text())
-    raise AssertionError("unreachable")
+    if checkpoint is None:
+        checkpoint = "best" if (directory / evaluation_file("best")).is_file() else "last"
+    return json.loads((directory / evaluation_file(checkpoint)).read_text())
 
 
 def best_epoch(history: list[dict[str, Any]], measure: str) -> int:

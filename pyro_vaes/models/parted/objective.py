@@ -37,9 +37,8 @@ def analytic_kls(class_logits: torch.Tensor, prior_logits: torch.Tensor,
 def capacity_penalty(kl_continuous: torch.Tensor, kl_discrete: torch.Tensor, *, step: int,
                      steps: int, max_continuous: float, max_discrete: float) -> torch.Tensor:
     """|C_cont(t) - KL_cont| + |C_disc(t) - KL_disc| with C(t) = C_max min(1, t / steps)."""
-    progress = min(1.0, step / steps)
-    return ((max_continuous * progress - kl_continuous).abs()
-            + (max_discrete * progress - kl_discrete).abs())
+    return (capacity_hinge(kl_continuous, linear_capacity(step, steps, max_continuous), 1.0)
+            + capacity_hinge(kl_discrete, linear_capacity(step, steps, max_discrete), 1.0))
 
 
 def batch_entropy_terms(class_logits: torch.Tensor) -> torch.Tensor:
