@@ -176,6 +176,8 @@ def test_every_training_of_a_program_is_a_valid_command_line(program, mode) -> N
 @pytest.mark.reproduce
 def test_ccvae_recipes_quick(tmp_path: Path) -> None:
     text = section(run_quick("ccvae_recipes", tmp_path), "ccvae-recipes")
-    rows = checked_claim_rows(text, 4)
-    assert sum("Remedy (`--recipe authors-alpha`)" in r for r in rows) == 3
+    rows = checked_claim_rows(text, 8)
+    assert sum("Remedy (`--recipe authors-alpha`)" in r for r in rows) == 4
+    assert sum("Remedy (`--recipe authors-balanced`)" in r for r in rows) == 4
     assert "| labels | CCVAE `authors` accuracy" in text
+    assert "--patience 3 --early-stop-on val_accuracy" in text
