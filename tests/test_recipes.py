@@ -220,6 +220,28 @@ def test_ccvae_remedy_adds_alpha_log_q_y_given_x(digits):
     assert losses[2.0] > losses[0.0]     # log q(y|x) < 0: the remedy's term is a cost here
 
 
+def test_ccvae_balanced_remedy_labels_one_step_in_five_at_any_label_count(digits):
+    config, options = recipe_configs("ccvae", "authors-balanced", {"batch_size": 16})
+    assert options["aux_weight"] == 0.1 and options["aux_weight_scale"] == "data"
+    assert config.labelled_batch_every == 4 and config.labelled_repeats == 1
+    model = build_model("ccvae", DataInfo.from_splits(digits), {"hidden_dim": 8, **options})
+    plan_class = PLANS[model.plan]
+    for labels, passes in ((16, 3), (64, 1)):
+        plan = plan_class(model, digits, batch_size=16, labels=labels, seed=0,
+                          labelled_batch_every=config.labelled_batch_every)
+        batches = list(plan.train_batches(torch.Generator().manual_seed(0)))
+        kinds = [b.y is not None for b in batches]
+        # 256 - labels unlabelled images in batches of 16: 15 (240) or 12 (192) batches;
+        # a labelled batch after every 4th: 3 labelled, at positions 4, 9, 14
+        unlabelled = math.ceil((256 - labels) / 16)
+        assert kinds.count(False) == unlabelled
+        assert [i for i, k in enumerate(kinds) if k][:3] == [4, 9, 14]
+        # the passes over the labelled set: 3 batches of 16 over 16 labels is 3 passes;
+        # with 64 labels, 3 of the 4 labelled batches come in time and the 4th at the end
+        used = sum(len(b.y) for b in batches if b.y is not None)
+        assert used == passes * labels
+
+
 # -- training options of the recipes -----------------------------------------------------------
 def test_summed_loss_scales_the_gradient_by_the_batch_size(digits, tmp_path):
     grads = {}

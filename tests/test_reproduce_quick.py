@@ -3,6 +3,7 @@ writes its section of a scratch page with one row per claim and a verdict in eac
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,13 +15,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_quick(program: str, tmp_path: Path) -> str:
-    """Run ``python -m runners.reproduce.PROGRAM --quick`` into tmp_path; the page's text."""
+def run_quick(program: str, tmp_path: Path, *extra: str) -> str:
+    """Run ``python -m runners.reproduce.PROGRAM --quick [EXTRA]`` into tmp_path; the page's
+    text."""
     page = tmp_path / "page.md"
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     done = subprocess.run([sys.executable, "-m", f"runners.reproduce.{program}", "--quick",
-                           "--work", str(tmp_path / "work"), "--page", str(page)],
+                           "--work", str(tmp_path / "work"), "--page", str(page), *extra],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return page.read_text()
@@ -57,6 +59,23 @@ def test_ccvae_quick(tmp_path: Path) -> None:
     assert any("Label leakage" in r for r in rows) and any("Stable objective" in r for r in rows)
     published = tmp_path / "figures"
     assert any(p.name.startswith("ccvae-") and p.suffix == ".png" for p in published.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.reproduce
+def test_ccvae_authors_recipe_quick(tmp_path: Path) -> None:
+    text = section(run_quick("ccvae", tmp_path, "--recipe", "authors"), "ccvae-authors")
+    rows = checked_claim_rows(text, 9)
+    assert any("Label leakage" in r for r in rows) and any("Shapes 64x64" in r for r in rows)
+    assert "`--recipe authors` (CCVAE, the shapes run too) and `--recipe kingma` (M2)" in text
+    assert "Leakage against epochs" not in text and "oversampling" not in text
+    work = tmp_path / "work"
+    configs = {d.name: json.loads((d / "config.json").read_text())["train"]["recipe"]
+               for d in work.iterdir() if (d / "config.json").is_file()}
+    assert configs and all(r == ("kingma" if n.startswith("m2") else "authors")
+                           for n, r in configs.items())
+    published = tmp_path / "figures"
+    assert any(p.name.startswith("ccvae-authors-") for p in published.iterdir())
 
 
 @pytest.mark.slow
@@ -149,7 +168,8 @@ def test_every_program_parses_the_shared_options(program, defaults, tmp_path) ->
 
 
 @pytest.mark.parametrize("program", ["ccvae", "mlvae", "influential", "shapes", "parted",
-                                     "parted --recipe authors", "ccvae_recipes"])
+                                     "parted --recipe authors", "ccvae --recipe authors",
+                                     "ccvae_recipes"])
 @pytest.mark.parametrize("mode", [[], ["--quick"]])
 def test_every_training_of_a_program_is_a_valid_command_line(program, mode) -> None:
     """Each RunSpec's options parse as `pyro-vaes train MODEL` options (full and quick mode),

@@ -7,8 +7,14 @@ two-minute smoke run on digits that writes to a scratch page). Every training is
 stopping on validation accuracy (patience 10, at most 60 epochs) and the papers' weighting
 of labelled and unlabelled images; the CCVAE and M2 get the same total latent size (20:
 the CCVAE's 10 characteristic latents and 10 style latents, M2's 20 continuous latents).
-Three seeds each. What it claims, and the targets, are in ``CLAIMS`` below; the table goes
-to the "CCVAE" section of docs/reproduction.md with the figures in docs/figures/.
+Three seeds each. What it claims, and the targets, are in ``build_claims`` below; the table
+goes to the "CCVAE" section of docs/reproduction.md with the figures in docs/figures/.
+
+``--recipe authors`` trains every CCVAE (the shapes one too) with ``--recipe authors`` and M2
+with ``--recipe kingma``, the program's optimiser settings given as flags as above (the
+recipes' detaches, summed losses and M2's alpha stay); it has its own work directory and its
+own section ("CCVAE, the authors' recipe") and leaves out the oversampling comparison and the
+leakage curve, which are about the default.
 """
 
 from __future__ import annotations
@@ -41,6 +47,14 @@ from runners.reproduce.common import (
 
 LABELS = (100, 600, 3000)
 OVERSAMPLE = 17     # the labelled weight of the earlier schedule at 3000 labels (docs/design.md)
+# --recipe: the recipe of each model in the program's runs
+RECIPES = {"elbo": {"ccvae": "elbo", "m2": "elbo"},
+           "authors": {"ccvae": "authors", "m2": "kingma"}}
+
+
+def recipe_of(args: argparse.Namespace, model: str) -> dict[str, str]:
+    """The ``recipe`` option of ``model``'s runs (none for the default story)."""
+    return {} if args.recipe == "elbo" else {"recipe": RECIPES[args.recipe][model]}
 
 
 def base_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -76,13 +90,16 @@ def specs(args: argparse.Namespace) -> list[RunSpec]:
         for seed in seeds_for(args.quick, args.seeds):
             for model in ("ccvae", "m2"):
                 out.append(RunSpec(f"{model}-{labels}-s{seed}", model,
-                                   {**base, "labels": labels, "seed": seed}))
+                                   {**recipe_of(args, model), **base, "labels": labels,
+                                    "seed": seed}))
     top = label_counts(args)[-1]
-    for model in ("ccvae", "m2"):
-        out.append(RunSpec(f"{model}-{top}-repeats{OVERSAMPLE}-s0", model,
-                           {**base, "labels": top, "seed": 0,
-                            "labelled_repeats": OVERSAMPLE}, measures="accuracy,leakage"))
-    out.append(RunSpec("ccvae-shapes-s0", "ccvae", {**shapes_options(args), "seed": 0},
+    if args.recipe == "elbo":
+        for model in ("ccvae", "m2"):
+            out.append(RunSpec(f"{model}-{top}-repeats{OVERSAMPLE}-s0", model,
+                               {**base, "labels": top, "seed": 0,
+                                "labelled_repeats": OVERSAMPLE}, measures="accuracy,leakage"))
+    out.append(RunSpec("ccvae-shapes-s0", "ccvae",
+                       {**recipe_of(args, "ccvae"), **shapes_options(args), "seed": 0},
                        measures="accuracy,leakage"))
     return out
 
@@ -219,7 +236,9 @@ def build_claims(args: argparse.Namespace, dirs: dict[str, Path],
                         f"{len(dirs) - len(spiky)} of {len(dirs)} runs spike-free",
                         None, "every run", not spiky,
                         "" if not spiky else f"(spikes: {spiky})"))
-    # the oversampling comparison (item: papers' weighting vs the earlier schedule)
+    if args.recipe != "elbo":
+        return claims, ""
+    # the oversampling comparison (papers' weighting vs the earlier schedule)
     rows = ["| model | labelled weight | test accuracy | z_s / z probe | epochs |",
             "|---|---|---:|---:|---:|"]
     for model in ("ccvae", "m2"):
@@ -239,13 +258,33 @@ def write_page(args: argparse.Namespace, claims: list[Claim], oversampling: str,
     counts = label_counts(args)
     epochs = {m: Stat.of(len(read_history(dirs[f"{m}-{n}-s{s}"])) for n in counts
                          for s in seeds) for m in ("ccvae", "m2")}
-    curve_rows = " ".join(f"{p['epoch']}: {p['z_s_probe']:.2f}" for p in curve)
     options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in base_options(args).items())
-    text = f"""
-## CCVAE (Joy et al., ICLR 2021)
+    if args.recipe == "elbo":
+        title, flag, recipes = "## CCVAE (Joy et al., ICLR 2021)", "", ""
+        curve_rows = " ".join(f"{p['epoch']}: {p['z_s_probe']:.2f}" for p in curve)
+        extra = f"""**Papers' weighting against oversampling** (seed 0, {counts[-1]} labels; the
+default counts each labelled image once per epoch, `--labelled-repeats {OVERSAMPLE}` weights
+the labelled term {OVERSAMPLE} times, about what the earlier
+one-labelled-batch-per-unlabelled-batch schedule did):
 
-Program: `python3 -m runners.reproduce.ccvae` ({stages.summary()}).
-Every run: `pyro-vaes train MODEL {options} --labels N --seed S` then
+{oversampling}
+
+**Leakage against epochs** (z_s probe of a CCVAE at {counts[-1]} labels, seed 0, after
+each epoch): {curve_rows}."""
+    else:
+        names = RECIPES[args.recipe]
+        title = "## CCVAE, the authors' recipe (`--recipe authors`; M2 `--recipe kingma`)"
+        flag = f" --recipe {args.recipe}"
+        recipes = (f" with `--recipe {names['ccvae']}` (CCVAE, the shapes run too) and "
+                   f"`--recipe {names['m2']}` (M2); the flags override the recipes' optimiser "
+                   f"settings, so the recipes' detaches, summed losses and M2's alpha = 0.1 N "
+                   f"/ N_labelled are what differs from the section above")
+        extra = ""
+    text = f"""
+{title}
+
+Program: `python3 -m runners.reproduce.ccvae{flag}` ({stages.summary()}).
+Every run: `pyro-vaes train MODEL {options} --labels N --seed S`{recipes}, then
 `pyro-vaes evaluate RUN --checkpoint best`; {len(seeds)} seed(s) per cell; epochs trained
 (early stopping on validation accuracy): CCVAE {epochs['ccvae'].format(1)}, M2
 {epochs['m2'].format(1)}. Test figures on the whole 10,000-image test split; probes fitted
@@ -253,25 +292,24 @@ on the whole training split.
 
 {claims_table(claims)}
 
-**Papers' weighting against oversampling** (seed 0, {counts[-1]} labels; the default counts
-each labelled image once per epoch, `--labelled-repeats {OVERSAMPLE}` weights the labelled
-term {OVERSAMPLE} times, about what the earlier one-labelled-batch-per-unlabelled-batch
-schedule did):
-
-{oversampling}
-
-**Leakage against epochs** (z_s probe of a CCVAE at {counts[-1]} labels, seed 0, after
-each epoch): {curve_rows}.
+{extra}
 
 {chr(10).join(figures)}
 """
-    return write_section("ccvae", text, args.page)
+    section = "ccvae" if args.recipe == "elbo" else f"ccvae-{args.recipe}"
+    return write_section(section, text, args.page)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = program_parser(__doc__)
     parser.add_argument("--curve-epochs", type=int, default=30)
-    return program_arguments(parser, argv, "ccvae")
+    parser.add_argument("--recipe", choices=tuple(RECIPES), default="elbo",
+                        help="elbo (the default story) or authors (the CCVAE's `--recipe "
+                             "authors` beside M2's `--recipe kingma`); its own section and "
+                             "work directory")
+    args = parser.parse_args(argv)
+    program = "ccvae" if args.recipe == "elbo" else f"ccvae-{args.recipe}"
+    return program_arguments(parser, argv, program)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -280,15 +318,18 @@ def main(argv: list[str] | None = None) -> None:
     env = Environment(args.work, jobs=args.jobs, judge_cache=args.work / "judge-cache",
                       stages=stages)
     dirs = train_every_spec(specs(args), env, args, stages)
-    stages("leakage curve")
-    curve = leakage_curve(args, env, stages)
+    curve: list[dict[str, float]] = []
+    if args.recipe == "elbo":
+        stages("leakage curve")
+        curve = leakage_curve(args, env, stages)
     stages("shape probe on the shapes set")
     shapes = shape_probe(dirs["ccvae-shapes-s0"])
     claims, oversampling = build_claims(args, dirs, curve, shapes)
     stages("figures")
     top = label_counts(args)[-1]
     written = intervention_figures(dirs[f"ccvae-{top}-s0"], args.work)
-    links = publish_figures(args, written, lambda p: f"ccvae-{p.name}")
+    prefix = "ccvae-" if args.recipe == "elbo" else f"ccvae-{args.recipe}-"
+    links = publish_figures(args, written, lambda p: f"{prefix}{p.name}")
     page = write_page(args, claims, oversampling, curve, dirs, links, stages)
     for claim in claims:
         print(claim.row())
