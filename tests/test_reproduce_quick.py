@@ -199,5 +199,7 @@ def test_ccvae_recipes_quick(tmp_path: Path) -> None:
     rows = checked_claim_rows(text, 8)
     assert sum("Remedy (`--recipe authors-alpha`)" in r for r in rows) == 4
     assert sum("Remedy (`--recipe authors-balanced`)" in r for r in rows) == 4
+    assert sum("| `kingma` " in r and "; `elbo` " in r for r in rows) == 6  # both M2 baselines
+    assert "M2 `kingma` accuracy | M2 `elbo` accuracy" in text
     assert "| labels | CCVAE `authors` accuracy" in text
     assert "--patience 3 --early-stop-on val_accuracy" in text

@@ -16,8 +16,10 @@ Four kinds of run per label count:
   N_labelled);
 - ``authors-balanced``: ``--recipe authors-balanced``, the second remedy (alpha, and one
   labelled batch after every 4 unlabelled ones);
-- M2 with its ``kingma`` recipe (the same alpha rule), the baseline the remedies are held
-  to.
+- M2 twice, the baselines the remedies are held to: with its ``kingma`` recipe (the same
+  alpha rule) and with the library's default ``elbo`` (alpha 50 per labelled image, which
+  is larger than Kingma et al.'s from about 110 labels on); a remedy meets its row when it
+  reaches the better of the two.
 
 The remedies and M2 stop early on validation accuracy (``--patience``, default 3) and are
 evaluated at their best epoch, every one of them the same way. The table goes to the
@@ -77,7 +79,8 @@ def authors_code_labels(args: argparse.Namespace) -> tuple[int, ...]:
 KINDS = {"authors": ("ccvae", "authors", False),
          "alpha": ("ccvae", "authors-alpha", True),
          "balanced": ("ccvae", "authors-balanced", True),
-         "m2": ("m2", "kingma", True)}
+         "m2": ("m2", "kingma", True),
+         "m2elbo": ("m2", "elbo", True)}
 REMEDIES = ("alpha", "balanced")
 
 
@@ -109,24 +112,31 @@ def figures_of(dirs: dict[str, Path], names: list[str], key: str) -> Stat:
 
 
 def build_claims(args: argparse.Namespace, dirs: dict[str, Path]) -> list[Claim]:
-    """Each remedy against M2 at every label count, and its leakage at the largest."""
+    """Each remedy against the better M2 at every label count, and its leakage at the
+    largest."""
     seeds = seeds_for(args.quick, args.seeds)
     top = label_counts(args)[-1]
-    m2_leak = figures_of(dirs, [f"m2-{top}-s{s}" for s in seeds], "leakage_probe_accuracy")
+
+    def stat(kind: str, labels: int, key: str = "accuracy") -> Stat:
+        return figures_of(dirs, [f"{kind}-{labels}-s{s}" for s in seeds], key)
+
     claims = []
     for kind in REMEDIES:
         recipe = KINDS[kind][1]
         for labels in label_counts(args):
-            ours = figures_of(dirs, [f"{kind}-{labels}-s{s}" for s in seeds], "accuracy")
-            m2 = figures_of(dirs, [f"m2-{labels}-s{s}" for s in seeds], "accuracy")
+            ours, kingma, default = stat(kind, labels), stat("m2", labels), stat("m2elbo",
+                                                                                  labels)
+            both = f"`kingma` {kingma.format(3)}; `elbo` {default.format(3)}"
             claims.append(Claim(f"Remedy (`--recipe {recipe}`): CCVAE test accuracy at "
-                                f"{labels} labels is at least M2's (`--recipe kingma`)", ours,
-                                m2, ">= M2", ours.mean >= m2.mean))
-        leak = figures_of(dirs, [f"{kind}-{top}-s{s}" for s in seeds],
-                          "leakage_probe_accuracy")
+                                f"{labels} labels is at least M2's (the better of its "
+                                f"`kingma` and `elbo` recipes)", ours, both, ">= M2",
+                                ours.mean >= max(kingma.mean, default.mean)))
+        leak = stat(kind, top, "leakage_probe_accuracy")
+        m2_leak = min((stat(k, top, "leakage_probe_accuracy") for k in ("m2", "m2elbo")),
+                      key=lambda x: x.mean)
         claims.append(Claim(f"Remedy (`--recipe {recipe}`): label leakage, linear probe of "
-                            f"the class from z_s (M2: z) at {top} labels", leak, m2_leak,
-                            "<= 0.30 and below M2's",
+                            f"the class from z_s (M2: z, the lower of its two recipes) at "
+                            f"{top} labels", leak, m2_leak, "<= 0.30 and below M2's",
                             leak.mean <= 0.30 and leak.mean < m2_leak.mean))
     return claims
 
@@ -135,9 +145,10 @@ def recipes_table(args: argparse.Namespace, dirs: dict[str, Path]) -> str:
     """Per label count: the published recipe, the remedy and M2, accuracy and probe."""
     seeds = seeds_for(args.quick, args.seeds)
     rows = ["| labels | CCVAE `authors` accuracy | CCVAE `authors-alpha` accuracy | CCVAE "
-            "`authors-balanced` accuracy | M2 `kingma` accuracy | `authors` z_s probe | "
-            "`authors-alpha` z_s probe | `authors-balanced` z_s probe | M2 z probe |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "`authors-balanced` accuracy | M2 `kingma` accuracy | M2 `elbo` accuracy | "
+            "`authors` z_s probe | `authors-alpha` z_s probe | `authors-balanced` z_s probe | "
+            "M2 `kingma` z probe | M2 `elbo` z probe |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for labels in label_counts(args):
         cells = []
         for key in ("accuracy", "leakage_probe_accuracy"):
