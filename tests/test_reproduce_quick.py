@@ -203,3 +203,26 @@ def test_ccvae_recipes_quick(tmp_path: Path) -> None:
     assert "M2 `kingma` accuracy | M2 `elbo` accuracy" in text
     assert "| labels | CCVAE `authors` accuracy" in text
     assert "--patience 3 --early-stop-on val_accuracy" in text
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (["256=0.7"], "expected LABELS=ACCURACY:PROBE"),
+    (["256=0.7:0.7"], "gives no figures at 1000 labels"),
+])
+def test_a_bad_m2_baseline_is_refused_before_anything_trains(value, message, capsys) -> None:
+    from runners.reproduce import parted
+
+    argv = ["--recipe", "authors", *(f for v in value for f in ("--m2-baseline", v))]
+    with pytest.raises(SystemExit) as stop:
+        parted.parse(argv)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_m2_baseline_figures_are_read_once_per_label_count() -> None:
+    from runners.reproduce import parted
+
+    args = parted.parse(["--recipe", "authors", "--m2-baseline", "256=0.7:0.75",
+                         "--m2-baseline", "1000=0.8:0.6"])
+    assert args.m2_baseline_figures == {256: (0.7, 0.75), 1000: (0.8, 0.6)}
+    assert parted.m2_figures(args, {}, 1000, "leakage_probe_accuracy").mean == 0.6
+    assert parted.m2_seeds(args) == []

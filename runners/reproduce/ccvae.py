@@ -52,6 +52,12 @@ RECIPES = {"elbo": {"ccvae": "elbo", "m2": "elbo"},
            "authors": {"ccvae": "authors", "m2": "kingma"}}
 
 
+def program_tag(args: argparse.Namespace) -> str:
+    """The name of the work directory, the page section and the figures' prefix: ``ccvae``
+    for the default story, ``ccvae-RECIPE`` otherwise."""
+    return "ccvae" if args.recipe == "elbo" else f"ccvae-{args.recipe}"
+
+
 def recipe_of(args: argparse.Namespace, model: str) -> dict[str, str]:
     """The ``recipe`` option of ``model``'s runs (none for the default story)."""
     return {} if args.recipe == "elbo" else {"recipe": RECIPES[args.recipe][model]}
@@ -185,8 +191,7 @@ def evaluations(names: list[str], dirs: dict[str, Path], key: str) -> Stat:
     return Stat.of(read_evaluation(dirs[n])[key] for n in names)
 
 
-def build_claims(args: argparse.Namespace, dirs: dict[str, Path],
-                 curve: list[dict[str, float]], shapes: dict[str, float]
+def build_claims(args: argparse.Namespace, dirs: dict[str, Path], shapes: dict[str, float]
                  ) -> tuple[list[Claim], str]:
     seeds = seeds_for(args.quick, args.seeds)
     counts = label_counts(args)
@@ -296,8 +301,7 @@ on the whole training split.
 
 {chr(10).join(figures)}
 """
-    section = "ccvae" if args.recipe == "elbo" else f"ccvae-{args.recipe}"
-    return write_section(section, text, args.page)
+    return write_section(program_tag(args), text, args.page)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -307,9 +311,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="elbo (the default story) or authors (the CCVAE's `--recipe "
                              "authors` beside M2's `--recipe kingma`); its own section and "
                              "work directory")
-    args = parser.parse_args(argv)
-    program = "ccvae" if args.recipe == "elbo" else f"ccvae-{args.recipe}"
-    return program_arguments(parser, argv, program)
+    return program_arguments(parser, argv, program_tag(parser.parse_args(argv)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -324,12 +326,11 @@ def main(argv: list[str] | None = None) -> None:
         curve = leakage_curve(args, env, stages)
     stages("shape probe on the shapes set")
     shapes = shape_probe(dirs["ccvae-shapes-s0"])
-    claims, oversampling = build_claims(args, dirs, curve, shapes)
+    claims, oversampling = build_claims(args, dirs, shapes)
     stages("figures")
     top = label_counts(args)[-1]
     written = intervention_figures(dirs[f"ccvae-{top}-s0"], args.work)
-    prefix = "ccvae-" if args.recipe == "elbo" else f"ccvae-{args.recipe}-"
-    links = publish_figures(args, written, lambda p: f"{prefix}{p.name}")
+    links = publish_figures(args, written, lambda p: f"{program_tag(args)}-{p.name}")
     page = write_page(args, claims, oversampling, curve, dirs, links, stages)
     for claim in claims:
         print(claim.row())

@@ -1,8 +1,9 @@
 """The CCVAE's published recipe and its few-label remedies beside M2, at the settings of
 the side-by-side run of the authors' own code (docs/reproduction.md, "Attribution").
 
-Run ``python3 -m runners.reproduce.ccvae_recipes`` (about 45 minutes on 2 quiet cores with
-3 seeds; ``--quick`` for a smoke run on digits that writes to a scratch page). Every run is
+Run ``python3 -m runners.reproduce.ccvae_recipes`` (42 trainings with 3 seeds: 75 minutes in
+two legs at load 3-6, docs/reproduction.md; ``--quick`` for a smoke run on digits that writes
+to a scratch page). Every run is
 ``pyro-vaes train`` on the full Fashion-MNIST split with the MLP nets, a Bernoulli
 likelihood, z 20 (10 characteristic + 10 style; M2 20), Adam 1e-3, batch 128 and at most
 ``--max-epochs`` epochs (10, as the authors' code was run), then ``pyro-vaes evaluate RUN``.
@@ -94,31 +95,38 @@ def specs(args: argparse.Namespace) -> list[RunSpec]:
     base = base_options(args)
     early = {"patience": args.patience, "early_stop_on": "val_accuracy"}
     out = []
+    seeds = seeds_for(args.quick, args.seeds)
     for labels in label_counts(args):
-        for seed in seeds_for(args.quick, args.seeds):
-            for kind, (model, recipe, stops) in KINDS.items():
-                if kind == "authors" and labels not in authors_code_labels(args):
-                    continue
-                out.append(RunSpec(f"{kind}-{labels}-s{seed}", model,
+        for kind, (model, recipe, stops) in KINDS.items():
+            if kind == "authors" and labels not in authors_code_labels(args):
+                continue
+            for seed, name in zip(seeds, run_names(args, kind, labels), strict=True):
+                out.append(RunSpec(name, model,
                                    {"recipe": recipe, **base, **(early if stops else {}),
                                     "labels": labels, "seed": seed},
                                    measures=MEASURES, checkpoint=checkpoint_of(kind)))
     return out
 
 
-def figures_of(dirs: dict[str, Path], names: list[str], key: str) -> Stat:
-    return Stat.of(read_evaluation(dirs[n], checkpoint_of(n.split("-")[0]))[key]
-                   for n in names)
+def run_names(args: argparse.Namespace, kind: str, labels: int) -> list[str]:
+    """The runs of one kind at one label count, a seed each."""
+    return [f"{kind}-{labels}-s{seed}" for seed in seeds_for(args.quick, args.seeds)]
+
+
+def figures_of(args: argparse.Namespace, dirs: dict[str, Path], kind: str, labels: int,
+               key: str = "accuracy") -> Stat:
+    """One evaluation figure of every seed of a kind at a label count, at its checkpoint."""
+    return Stat.of(read_evaluation(dirs[n], checkpoint_of(kind))[key]
+                   for n in run_names(args, kind, labels))
 
 
 def build_claims(args: argparse.Namespace, dirs: dict[str, Path]) -> list[Claim]:
     """Each remedy against the better M2 at every label count, and its leakage at the
     largest."""
-    seeds = seeds_for(args.quick, args.seeds)
     top = label_counts(args)[-1]
 
     def stat(kind: str, labels: int, key: str = "accuracy") -> Stat:
-        return figures_of(dirs, [f"{kind}-{labels}-s{s}" for s in seeds], key)
+        return figures_of(args, dirs, kind, labels, key)
 
     claims = []
     for kind in REMEDIES:
@@ -143,7 +151,6 @@ def build_claims(args: argparse.Namespace, dirs: dict[str, Path]) -> list[Claim]
 
 def recipes_table(args: argparse.Namespace, dirs: dict[str, Path]) -> str:
     """Per label count: the published recipe, the remedy and M2, accuracy and probe."""
-    seeds = seeds_for(args.quick, args.seeds)
     rows = ["| labels | CCVAE `authors` accuracy | CCVAE `authors-alpha` accuracy | CCVAE "
             "`authors-balanced` accuracy | M2 `kingma` accuracy | M2 `elbo` accuracy | "
             "`authors` z_s probe | `authors-alpha` z_s probe | `authors-balanced` z_s probe | "
@@ -153,9 +160,9 @@ def recipes_table(args: argparse.Namespace, dirs: dict[str, Path]) -> str:
         cells = []
         for key in ("accuracy", "leakage_probe_accuracy"):
             for kind in KINDS:
-                names = [f"{kind}-{labels}-s{s}" for s in seeds]
-                cells.append(figures_of(dirs, names, key).format(3)
-                             if all(n in dirs for n in names) else "—")
+                ran = all(n in dirs for n in run_names(args, kind, labels))
+                cells.append(figures_of(args, dirs, kind, labels, key).format(3) if ran
+                             else "—")
         rows.append(f"| {labels} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

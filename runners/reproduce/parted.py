@@ -114,12 +114,29 @@ def m2_seeds(args: argparse.Namespace) -> list[int]:
 def m2_figures(args: argparse.Namespace, dirs: dict[str, Path], labels: int, key: str) -> Stat:
     """M2's figure at a label count: from its runs, or as ``--m2-baseline`` gives it."""
     if args.m2_baseline:
-        for item in args.m2_baseline:
-            at, accuracy, probe = item.replace("=", ":").split(":")
-            if int(at) == labels:
-                return Stat.of([float(accuracy if key == "accuracy" else probe)])
-        raise ValueError(f"--m2-baseline gives no figures at {labels} labels")
+        accuracy, probe = args.m2_baseline_figures[labels]
+        return Stat.of([accuracy if key == "accuracy" else probe])
     return evaluations([f"m2-{labels}-s{s}" for s in m2_seeds(args)], dirs, key)
+
+
+def parse_m2_baseline(parser: argparse.ArgumentParser, items: list[str] | None,
+                      counts: tuple[int, ...]) -> dict[int, tuple[float, float]]:
+    """``--m2-baseline LABELS=ACCURACY:PROBE`` values as {labels: (accuracy, probe)}, refused
+    before anything trains when one is malformed or a label count of the program has none."""
+    figures: dict[int, tuple[float, float]] = {}
+    for item in items or []:
+        try:
+            at, rest = item.split("=")
+            accuracy, probe = rest.split(":")
+            figures[int(at)] = (float(accuracy), float(probe))
+        except ValueError:
+            parser.error(f"--m2-baseline {item}: expected LABELS=ACCURACY:PROBE, e.g. "
+                         f"256=0.722:0.758")
+    missing = [n for n in counts if n not in figures]
+    if figures and missing:
+        parser.error(f"--m2-baseline gives no figures at {missing[0]} labels; give one for "
+                     f"each of {', '.join(map(str, counts))}")
+    return figures
 
 
 def label_counts(args: argparse.Namespace) -> tuple[int, ...]:
@@ -277,7 +294,7 @@ def write_recipe_page(args: argparse.Namespace, claims: list[Claim], dirs: dict[
                       figures: list[str], stages: Stages) -> Path:
     """The section of the authors' recipe (``--recipe authors``)."""
     seeds = {labels: len(model_seeds(args, labels)) for labels in label_counts(args)}
-    baseline = (f"M2's figures are not trained here: they are the means of the 3 M2 runs of "
+    baseline = (f"M2's figures are not trained here: they are the means of the M2 runs of "
                 f"the clean-ELBO program below ({', '.join(args.m2_baseline)}: test accuracy : "
                 f"z probe), whose M2 code and settings are unchanged (tests/"
                 f"test_same_numbers.py replays M2's numbers)." if args.m2_baseline else
@@ -367,7 +384,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seeds of the M2 baseline per label count [default: --seeds]")
     args = parser.parse_args(argv)
     program = "parted" if args.recipe == "elbo" else f"parted-{args.recipe}"
-    return program_arguments(parser, argv, program)
+    args = program_arguments(parser, argv, program)
+    args.m2_baseline_figures = parse_m2_baseline(parser, args.m2_baseline, label_counts(args))
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pyro_vaes.recipes import Recipe
 
 _AUTHORS_TRAIN = {"lr": 1e-4, "batch_size": 200, "epochs": 95, "loss_reduction": "sum"}
-BALANCED_EVERY = 4  # unlabelled batches per labelled batch in the balanced remedy
 _AUTHORS_MODEL = {"classifier_detach": True, "weight_detach": "zc", "k_samples": 100}
+# the few-label remedies: alpha log q(y|x) with alpha = 0.1 N / N_labelled (Kingma et al.)
+_ALPHA_MODEL = {**_AUTHORS_MODEL, "aux_weight": 0.1, "aux_weight_scale": "data"}
+BALANCED_EVERY = 4  # unlabelled batches per labelled batch in the balanced remedy
 
 RECIPES = (
     Recipe("elbo",
@@ -25,14 +27,13 @@ RECIPES = (
            "labelled image with alpha = 0.1 N / N_labelled (Kingma et al.'s alpha = 0.1 N), "
            "which grows with the ratio of all to labelled images",
            "this library (docs/models/ccvae.md, 'Few labels'); not the published objective",
-           train=dict(_AUTHORS_TRAIN),
-           model_options={**_AUTHORS_MODEL, "aux_weight": 0.1, "aux_weight_scale": "data"}),
+           train=dict(_AUTHORS_TRAIN), model_options=dict(_ALPHA_MODEL)),
     Recipe("authors-balanced",
-           "the authors-alpha remedy plus a fixed share of labelled steps: one labelled batch "
-           "after every 4 unlabelled ones, cycling the labelled set (one step in 5 labelled at "
-           "any label count, so the passes over the labelled set grow with N_unlabelled / "
-           "N_labelled)",
+           f"the authors-alpha remedy plus a fixed share of labelled steps: one labelled batch "
+           f"after every {BALANCED_EVERY} unlabelled ones, cycling the labelled set (one step in "
+           f"{BALANCED_EVERY + 1} labelled at any label count, so the passes over the labelled "
+           f"set grow with N_unlabelled / N_labelled)",
            "this library (docs/models/ccvae.md, 'Few labels'); not the published objective",
            train={**_AUTHORS_TRAIN, "labelled_batch_every": BALANCED_EVERY},
-           model_options={**_AUTHORS_MODEL, "aux_weight": 0.1, "aux_weight_scale": "data"}),
+           model_options=dict(_ALPHA_MODEL)),
 )
